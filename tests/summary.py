@@ -1,0 +1,20 @@
+#!/usr/bin/env python3
+# Prints "N passed, N failed, N skipped" from meson test's own log(s) (meson-logs/testlog.json),
+# summed over every log given: the plain last line CI reads. A run that tested nothing shows 0.
+import json
+import sys
+
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    with open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            result = json.loads(line)["result"]
+            if result in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif result == "SKIP":
+                skipped += 1
+            else:  # FAIL, ERROR, TIMEOUT, UNEXPECTEDPASS, INTERRUPT
+                failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
