@@ -11,7 +11,7 @@ PKGS=(
 	# fuzzing (libFuzzer runtime ships in libclang-rt-14-dev) and house-style lint
 	clang libclang-rt-14-dev clang-format
 	# tests and benchmarks: namespaces/veth, instruction counts, python helpers
-	iproute2 valgrind python3
+	iproute2 valgrind python3 python3-nacl
 )
 
 missing=()

@@ -193,15 +193,13 @@ fc_dl_finish_end_of_session(struct fc_dl_builder *b)
 
 static const char *const dl_err_names[FC_DL_E__COUNT] = {
 	[FC_DL_OK] = "ok",
-	[FC_DL_E_TRUNCATED] = "truncated",
+	[FC_DL_E_RUNT] = "runt",
+	[FC_DL_E_BAD_LENGTH] = "bad_length",
 	[FC_DL_E_BAD_MAGIC] = "bad_magic",
 	[FC_DL_E_BAD_VERSION] = "bad_version",
-	[FC_DL_E_TOO_LONG] = "too_long",
-	[FC_DL_E_BAD_MSG_LEN] = "bad_msg_len",
-	[FC_DL_E_MSG_COUNT] = "msg_count",
-	[FC_DL_E_EVENT_COUNT] = "event_count",
-	[FC_DL_E_SHORT_MSG] = "short_msg",
-	[FC_DL_E_BAD_ENTRIES] = "bad_entries",
+	[FC_DL_E_UNKNOWN_CHANNEL] = "unknown_channel",
+	[FC_DL_E_BAD_PACKET] = "bad_packet",
+	[FC_DL_E_BAD_MESSAGE] = "bad_message",
 };
 
 const char *
@@ -213,32 +211,31 @@ fc_dl_err_name(enum fc_dl_err e)
 }
 
 /* Checks the body of one message of a known template. */
-static enum fc_dl_err
-check_msg(const uint8_t *p, const struct fc_dl_msg_hdr *mh)
+static bool
+msg_ok(const uint8_t *p, const struct fc_dl_msg_hdr *mh)
 {
 	unsigned int size = template_size(mh->template_id);
 
 	if (size == 0)
-		return FC_DL_OK; /* unknown template: skipped by length */
+		return true; /* unknown template: skipped by length */
 	if (mh->length < size)
-		return FC_DL_E_SHORT_MSG;
+		return false;
 	if (mh->template_id == FC_DL_T_POSITIONS) {
 		struct fc_dl_positions pm;
 
 		FC__LOAD(&pm, p);
-		if (pm.entry_len < sizeof(struct fc_dl_position) ||
-		    (size_t)pm.count * pm.entry_len > (size_t)mh->length - sizeof(pm))
-			return FC_DL_E_BAD_ENTRIES;
-	} else if (mh->template_id == FC_DL_T_CLUE_CLAIMED) {
+		return pm.entry_len >= sizeof(struct fc_dl_position) &&
+		       (size_t)pm.count * pm.entry_len <= (size_t)mh->length - sizeof(pm);
+	}
+	if (mh->template_id == FC_DL_T_CLUE_CLAIMED) {
 		struct fc_dl_clue_claimed c;
 
 		FC__LOAD(&c, p);
-		if (c.contenders_listed > c.contenders_total ||
-		    (size_t)c.contenders_listed * sizeof(struct fc_dl_contender) >
-			    (size_t)mh->length - sizeof(c))
-			return FC_DL_E_BAD_ENTRIES;
+		return c.contenders_listed <= c.contenders_total &&
+		       (size_t)c.contenders_listed * sizeof(struct fc_dl_contender) <=
+			       (size_t)mh->length - sizeof(c);
 	}
-	return FC_DL_OK;
+	return true;
 }
 
 enum fc_dl_err
@@ -246,46 +243,39 @@ fc_dl_parse(const void *buf, size_t len, struct fc_dl_view *v)
 {
 	const uint8_t *p = buf;
 	struct fc_dl_hdr h;
-	size_t off;
+	size_t off = sizeof(h);
 	unsigned int n;
 
 	if (len < sizeof(h))
-		return FC_DL_E_TRUNCATED;
+		return FC_DL_E_RUNT;
+	if (len > FC_WIRE_MAX_PAYLOAD)
+		return FC_DL_E_BAD_LENGTH;
 	FC__LOAD(&h, p);
 	if (h.magic != FC_DL_MAGIC)
 		return FC_DL_E_BAD_MAGIC;
 	if (h.version != FC_DL_VERSION)
 		return FC_DL_E_BAD_VERSION;
-	if (len > FC_WIRE_MAX_PAYLOAD)
-		return FC_DL_E_TOO_LONG;
-	if (h.msg_count == FC_DL_END_OF_SESSION || h.msg_count == FC_DL_HEARTBEAT) {
-		if (len != sizeof(h))
-			return FC_DL_E_MSG_COUNT;
-		if (h.event_count != 0)
-			return FC_DL_E_EVENT_COUNT;
-	}
-	if (h.event_count > (h.msg_count == FC_DL_END_OF_SESSION ? 0 : h.msg_count) ||
-	    (h.channel_id == FC_DL_CHAN_SNAPSHOT && h.event_count != 0))
-		return FC_DL_E_EVENT_COUNT;
-
-	off = sizeof(h);
+	if (h.channel_id != FC_DL_CHAN_INCREMENTAL && h.channel_id != FC_DL_CHAN_SNAPSHOT)
+		return FC_DL_E_UNKNOWN_CHANNEL;
 	n = h.msg_count == FC_DL_END_OF_SESSION ? 0 : h.msg_count;
+	if (h.event_count > n || (h.channel_id == FC_DL_CHAN_SNAPSHOT && h.event_count != 0))
+		return FC_DL_E_BAD_PACKET;
+	if (n == 0 && len != sizeof(h))
+		return FC_DL_E_BAD_PACKET; /* heartbeat and end of session have no body */
+
 	for (unsigned int i = 0; i < n; i++) {
 		struct fc_dl_msg_hdr mh;
-		enum fc_dl_err e;
 
 		if (len - off < sizeof(mh))
-			return off == len ? FC_DL_E_MSG_COUNT : FC_DL_E_BAD_MSG_LEN;
+			return FC_DL_E_BAD_MESSAGE; /* announced, but past the end of the packet */
 		FC__LOAD(&mh, p + off);
-		if (mh.length < sizeof(mh) || mh.length % 8 != 0 || mh.length > len - off)
-			return FC_DL_E_BAD_MSG_LEN;
-		e = check_msg(p + off, &mh);
-		if (e != FC_DL_OK)
-			return e;
+		if (mh.length < 8 || mh.length % 8 != 0 || mh.length > len - off ||
+		    mh.version == 0 || !msg_ok(p + off, &mh))
+			return FC_DL_E_BAD_MESSAGE;
 		off += mh.length;
 	}
 	if (off != len)
-		return FC_DL_E_MSG_COUNT;
+		return FC_DL_E_BAD_PACKET;
 
 	v->hdr = h;
 	v->pkt = p;
@@ -373,16 +363,16 @@ fc_rt_request_decode(const void *buf, size_t len, struct fc_rt_request *out)
 	struct fc_rt_request r;
 
 	if (len < sizeof(r))
-		return FC_DL_E_TRUNCATED;
+		return FC_DL_E_RUNT;
 	if (len > FC_WIRE_MAX_PAYLOAD)
-		return FC_DL_E_TOO_LONG;
+		return FC_DL_E_BAD_LENGTH;
 	FC__LOAD(&r, buf);
 	if (r.magic != FC_RT_MAGIC)
 		return FC_DL_E_BAD_MAGIC;
 	if (r.version != FC_RT_VERSION)
 		return FC_DL_E_BAD_VERSION;
-	if (r.count == 0 || r.count > FC_RT_MAX_COUNT)
-		return FC_DL_E_BAD_ENTRIES;
+	if (r.count == 0)
+		return FC_DL_E_BAD_MESSAGE;
 	*out = r;
 	return FC_DL_OK;
 }

@@ -75,18 +75,18 @@ size_t fc_dl_finish_end_of_session(struct fc_dl_builder *b);
 
 /* ---- decoder ---------------------------------------------------------------------------- */
 
+/* A subscriber's drop reasons, in check order (docs/protocol.md section 4.5, same names). */
 enum fc_dl_err {
 	FC_DL_OK = 0,
-	FC_DL_E_TRUNCATED, /* shorter than the 40-byte header */
+	FC_DL_E_RUNT,       /* shorter than the 40-byte header */
+	FC_DL_E_BAD_LENGTH, /* above FC_WIRE_MAX_PAYLOAD */
 	FC_DL_E_BAD_MAGIC,
 	FC_DL_E_BAD_VERSION,
-	FC_DL_E_TOO_LONG,    /* above FC_WIRE_MAX_PAYLOAD */
-	FC_DL_E_BAD_MSG_LEN, /* a message length < 4, not a multiple of 8, or past the end */
-	FC_DL_E_MSG_COUNT,   /* the messages do not fill the packet exactly, or end of session
-			       * / heartbeat with a body */
-	FC_DL_E_EVENT_COUNT, /* more events than messages, or events on the snapshot channel */
-	FC_DL_E_SHORT_MSG,   /* a known template shorter than its version-1 size */
-	FC_DL_E_BAD_ENTRIES, /* positions or contenders overrun their message */
+	FC_DL_E_UNKNOWN_CHANNEL, /* a channel_id other than 0 and 1 */
+	FC_DL_E_BAD_PACKET,      /* the packet rules: event_count, heartbeat / end of session
+				  * with a body, events on the snapshot channel, bytes left over */
+	FC_DL_E_BAD_MESSAGE,     /* a message's length or version, a known template too short,
+				  * entries past their message, messages past the packet */
 	FC_DL_E__COUNT
 };
 
@@ -157,10 +157,10 @@ void fc_dl_contender_at(const struct fc_dl_msg *m, unsigned int i, struct fc_dl_
 int fc_rt_request_encode(void *buf, size_t cap, struct fc_rt_request *r);
 
 /*
- * Decodes a request: FC_DL_E_TRUNCATED (shorter than 24 bytes), FC_DL_E_TOO_LONG (above
+ * Decodes a request: FC_DL_E_RUNT (shorter than 24 bytes), FC_DL_E_BAD_LENGTH (above
  * FC_WIRE_MAX_PAYLOAD; a longer request of a newer version is read by its first 24 bytes),
- * FC_DL_E_BAD_MAGIC, FC_DL_E_BAD_VERSION, FC_DL_E_BAD_ENTRIES (count 0 or above
- * FC_RT_MAX_COUNT).
+ * FC_DL_E_BAD_MAGIC, FC_DL_E_BAD_VERSION, FC_DL_E_BAD_MESSAGE (count 0). A count above
+ * FC_RT_MAX_COUNT decodes: the service answers it with a TOO_MANY refusal.
  */
 enum fc_dl_err fc_rt_request_decode(const void *buf, size_t len, struct fc_rt_request *out);
 

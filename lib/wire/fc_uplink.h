@@ -20,28 +20,28 @@
 #include "fc_mac.h"
 #include "fc_wire_types.h"
 
+/* The receiver's drop reasons, in check order (docs/protocol.md section 3.8, same names). */
 enum fc_up_err {
 	FC_UP_OK = 0,
-	FC_UP_E_TRUNCATED, /* shorter than the 32-byte header */
+	FC_UP_E_RUNT, /* shorter than the 32-byte header */
 	FC_UP_E_BAD_MAGIC,
-	FC_UP_E_BAD_VERSION,    /* a schema version this receiver does not know */
-	FC_UP_E_BAD_TYPE,       /* unknown msg_type */
-	FC_UP_E_BAD_MAC_ALG,    /* unknown mac_alg */
-	FC_UP_E_BAD_RECORD_LEN, /* below the type's v1 record size, or not a multiple of 8 */
-	FC_UP_E_BAD_COUNT,      /* a status frame without exactly one record */
-	FC_UP_E_BAD_LENGTH,     /* length != 32 + count * record_len + tag length */
-	FC_UP_E_TOO_LONG,       /* above FC_WIRE_MAX_PAYLOAD */
+	FC_UP_E_BAD_VERSION,      /* a schema version this receiver does not know */
+	FC_UP_E_BAD_MSG_TYPE,     /* unknown msg_type */
+	FC_UP_E_BAD_MAC_ALG,      /* unknown mac_alg */
+	FC_UP_E_BAD_RECORD_LEN,   /* below the type's v1 record size, or not a multiple of 8 */
+	FC_UP_E_BAD_RECORD_COUNT, /* status without exactly one record, event without any */
+	FC_UP_E_BAD_LENGTH,       /* != 32 + count * record_len + tag length, or above 1400 */
 	FC_UP_E_UNKNOWN_GATEWAY,
 	FC_UP_E_UNKNOWN_KEY,      /* the gateway has no key with this key_id */
 	FC_UP_E_KEY_ALG_MISMATCH, /* the key exists but is for another algorithm */
-	FC_UP_E_TOO_OLD,          /* seq below the replay window */
-	FC_UP_E_REPLAYED,         /* seq inside the window and already seen */
+	FC_UP_E_REPLAY_OLD,       /* seq below the replay window */
+	FC_UP_E_REPLAY_DUP,       /* seq inside the window and already accepted */
 	FC_UP_E_BAD_MAC,
 	FC_UP_E_CLOCK_SKEW, /* base time further from the receiver's clock than the bound */
 	FC_UP_E__COUNT
 };
 
-/* A stable, lower-case name for counters and reports ("bad_mac", ...). */
+/* The reason's name in docs/protocol.md, used in counters and reports ("bad_mac", ...). */
 const char *fc_up_err_name(enum fc_up_err e);
 
 /* A validated frame. Pointers point into the caller's buffer, at any alignment. */
@@ -106,7 +106,7 @@ fc_up_fix_time_ns(const struct fc_up_view *v, const struct fc_up_fix *f)
  * mac_alg and key_id from the key), hdr->record_count records from the array of host structs
  * at records (struct fc_up_fix, fc_up_status or fc_up_event by msg_type; a record_len above
  * the v1 size zero-pads each), then the MAC with key. Returns the frame length, -EINVAL for
- * an unknown type, a bad record_len or a status frame without one record, or -EMSGSIZE if the
+ * an unknown type, a bad record_len or a record_count the type does not allow, or -EMSGSIZE if the
  * frame exceeds cap or FC_WIRE_MAX_PAYLOAD.
  */
 int fc_up_build(void *buf, size_t cap, struct fc_up_hdr *hdr, const void *records,

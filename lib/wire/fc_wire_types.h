@@ -204,7 +204,7 @@ struct fc_dl_contender {
 #define FC_CONT_F_WINNER 0x0001u
 #define FC_CONT_F_TIE    0x0002u /* tied on time with the winner; lost on the tie-break rule */
 
-/* Longest contender list one CLUE_CLAIMED can carry inside FC_WIRE_MAX_PAYLOAD. */
+/* Most contenders one CLUE_CLAIMED lists: the design's 64-player hot spot (84 would fit). */
 #define FC_DL_MAX_CONTENDERS 64u
 
 struct fc_dl_clue_claimed {
@@ -256,7 +256,8 @@ struct fc_dl_snapshot_part {
 	uint16_t part;        /* 0 .. part_count - 1 */
 	uint16_t part_count;
 	uint32_t as_of_tick;
-	uint32_t reserved;
+	uint32_t reserved0;
+	uint32_t reserved1;
 	uint64_t as_of_packet_seq; /* last incremental packet whose content is included */
 	uint64_t as_of_event_seq;  /* first event NOT included: replay events from here */
 };
@@ -394,6 +395,7 @@ static_assert(offsetof(struct fc_dl_round_state, round_time_ms) == 12, "");
 static_assert(offsetof(struct fc_dl_round_state, cmd_seq) == 16, "");
 static_assert(sizeof(struct fc_dl_snapshot_part) == 40, "");
 static_assert(offsetof(struct fc_dl_snapshot_part, as_of_tick) == 12, "");
+static_assert(offsetof(struct fc_dl_snapshot_part, reserved1) == 20, "no hidden padding");
 static_assert(offsetof(struct fc_dl_snapshot_part, as_of_packet_seq) == 24, "");
 static_assert(offsetof(struct fc_dl_snapshot_part, as_of_event_seq) == 32, "");
 static_assert(sizeof(struct fc_dl_clue_state) == 24, "");

@@ -8,20 +8,19 @@
 
 static const char *const err_names[FC_UP_E__COUNT] = {
 	[FC_UP_OK] = "ok",
-	[FC_UP_E_TRUNCATED] = "truncated",
+	[FC_UP_E_RUNT] = "runt",
 	[FC_UP_E_BAD_MAGIC] = "bad_magic",
 	[FC_UP_E_BAD_VERSION] = "bad_version",
-	[FC_UP_E_BAD_TYPE] = "bad_type",
+	[FC_UP_E_BAD_MSG_TYPE] = "bad_msg_type",
 	[FC_UP_E_BAD_MAC_ALG] = "bad_mac_alg",
 	[FC_UP_E_BAD_RECORD_LEN] = "bad_record_len",
-	[FC_UP_E_BAD_COUNT] = "bad_count",
+	[FC_UP_E_BAD_RECORD_COUNT] = "bad_record_count",
 	[FC_UP_E_BAD_LENGTH] = "bad_length",
-	[FC_UP_E_TOO_LONG] = "too_long",
 	[FC_UP_E_UNKNOWN_GATEWAY] = "unknown_gateway",
 	[FC_UP_E_UNKNOWN_KEY] = "unknown_key",
 	[FC_UP_E_KEY_ALG_MISMATCH] = "key_alg_mismatch",
-	[FC_UP_E_TOO_OLD] = "too_old",
-	[FC_UP_E_REPLAYED] = "replayed",
+	[FC_UP_E_REPLAY_OLD] = "replay_old",
+	[FC_UP_E_REPLAY_DUP] = "replay_dup",
 	[FC_UP_E_BAD_MAC] = "bad_mac",
 	[FC_UP_E_CLOCK_SKEW] = "clock_skew",
 };
@@ -49,6 +48,17 @@ fc_up_record_size(unsigned int msg_type)
 	}
 }
 
+/* Status frames carry exactly one record, event frames at least one, fix batches any. */
+static inline bool
+count_allowed(unsigned int msg_type, unsigned int count)
+{
+	if (msg_type == FC_UP_GATEWAY_STATUS)
+		return count == 1;
+	if (msg_type == FC_UP_GATEWAY_EVENT)
+		return count >= 1;
+	return true;
+}
+
 enum fc_up_err
 fc_up_parse(const void *buf, size_t len, struct fc_up_view *v)
 {
@@ -57,7 +67,7 @@ fc_up_parse(const void *buf, size_t len, struct fc_up_view *v)
 	size_t want;
 
 	if (len < sizeof(h))
-		return FC_UP_E_TRUNCATED;
+		return FC_UP_E_RUNT;
 	FC__LOAD(&h, buf);
 	if (h.magic != FC_UP_MAGIC)
 		return FC_UP_E_BAD_MAGIC;
@@ -65,20 +75,18 @@ fc_up_parse(const void *buf, size_t len, struct fc_up_view *v)
 		return FC_UP_E_BAD_VERSION;
 	rec_size = fc_up_record_size(h.msg_type);
 	if (rec_size == 0)
-		return FC_UP_E_BAD_TYPE;
+		return FC_UP_E_BAD_MSG_TYPE;
 	tag_len = fc_mac_tag_len(h.mac_alg);
 	if (tag_len == 0)
 		return FC_UP_E_BAD_MAC_ALG;
 	if (h.record_len < rec_size || h.record_len % 8 != 0)
 		return FC_UP_E_BAD_RECORD_LEN;
-	if (h.msg_type == FC_UP_GATEWAY_STATUS && h.record_count != 1)
-		return FC_UP_E_BAD_COUNT;
+	if (!count_allowed(h.msg_type, h.record_count))
+		return FC_UP_E_BAD_RECORD_COUNT;
 	/* At most 32 + 65535 * 65528 + 16: no overflow in size_t. */
 	want = sizeof(h) + (size_t)h.record_count * h.record_len + tag_len;
-	if (len != want)
+	if (len != want || len > FC_WIRE_MAX_PAYLOAD)
 		return FC_UP_E_BAD_LENGTH;
-	if (len > FC_WIRE_MAX_PAYLOAD)
-		return FC_UP_E_TOO_LONG;
 
 	v->hdr = h;
 	v->frame = buf;
@@ -113,9 +121,9 @@ fc_up_accept(struct fc_gw_table *t, const void *buf, size_t len, uint64_t now_ns
 		return FC_UP_E_KEY_ALG_MISMATCH;
 	switch (fc_replay_window_check(&gw->window, v->hdr.seq)) {
 	case FC_REPLAY_TOO_OLD:
-		return FC_UP_E_TOO_OLD;
+		return FC_UP_E_REPLAY_OLD;
 	case FC_REPLAY_DUPLICATE:
-		return FC_UP_E_REPLAYED;
+		return FC_UP_E_REPLAY_DUP;
 	case FC_REPLAY_NEW:
 		break;
 	}
@@ -146,7 +154,7 @@ fc_up_build(void *buf, size_t cap, struct fc_up_hdr *hdr, const void *records,
 		hdr->record_len = (uint16_t)rec_size;
 	if (hdr->record_len < rec_size || hdr->record_len % 8 != 0)
 		return -EINVAL;
-	if (hdr->msg_type == FC_UP_GATEWAY_STATUS && hdr->record_count != 1)
+	if (!count_allowed(hdr->msg_type, hdr->record_count))
 		return -EINVAL;
 	hdr->magic = FC_UP_MAGIC;
 	hdr->version = FC_UP_VERSION;

@@ -281,14 +281,15 @@ Test(downlink, retransmit_request_matches_vector_and_round_trips)
 	assert_vector("rt_request", buf, 24);
 	cr_assert_eq(fc_rt_request_decode(buf, 24, &back), FC_DL_OK);
 	cr_assert_eq(memcmp(&back, &r, sizeof(r)), 0);
-	cr_assert_eq(fc_rt_request_decode(buf, 23, &back), FC_DL_E_TRUNCATED);
+	cr_assert_eq(fc_rt_request_decode(buf, 23, &back), FC_DL_E_RUNT);
 	cr_assert_eq(fc_rt_request_decode(buf, 32, &back), FC_DL_OK); /* newer, longer: prefix */
-	cr_assert_eq(fc_rt_request_decode(buf, 1401, &back), FC_DL_E_TOO_LONG);
+	cr_assert_eq(fc_rt_request_decode(buf, 1401, &back), FC_DL_E_BAD_LENGTH);
 	buf[16] = 0;
-	cr_assert_eq(fc_rt_request_decode(buf, 24, &back), FC_DL_E_BAD_ENTRIES);
+	cr_assert_eq(fc_rt_request_decode(buf, 24, &back), FC_DL_E_BAD_MESSAGE);
 	buf[16] = 1;
-	buf[17] = 1; /* 257 */
-	cr_assert_eq(fc_rt_request_decode(buf, 24, &back), FC_DL_E_BAD_ENTRIES);
+	buf[17] = 1; /* 257: decodes; the service refuses it as TOO_MANY */
+	cr_assert_eq(fc_rt_request_decode(buf, 24, &back), FC_DL_OK);
+	cr_assert_eq(back.count, 257);
 	buf[0] = 0;
 	cr_assert_eq(fc_rt_request_decode(buf, 24, &back), FC_DL_E_BAD_MAGIC);
 	buf[0] = 0x46;
@@ -402,10 +403,10 @@ Test(downlink_malformed, rejects_every_truncation)
 	size_t len = build_claim(buf);
 
 	for (size_t n = 0; n < 40; n++)
-		cr_assert_eq(dparse(buf, n), FC_DL_E_TRUNCATED);
+		cr_assert_eq(dparse(buf, n), FC_DL_E_RUNT);
 	for (size_t n = 40; n < len; n++)
 		cr_assert_neq(dparse(buf, n), FC_DL_OK, "len %zu", n);
-	cr_assert_eq(dparse(buf, len - 8), FC_DL_E_BAD_MSG_LEN);
+	cr_assert_eq(dparse(buf, len - 8), FC_DL_E_BAD_MESSAGE);
 }
 
 Test(downlink_malformed, rejects_bad_header_fields)
@@ -420,17 +421,20 @@ Test(downlink_malformed, rejects_bad_header_fields)
 	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_VERSION);
 	len = build_claim(buf);
 	buf[38] = 3; /* three events in two messages */
-	cr_assert_eq(dparse(buf, len), FC_DL_E_EVENT_COUNT);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_PACKET);
 	len = build_claim(buf);
 	buf[39] = FC_DL_CHAN_SNAPSHOT; /* events on the snapshot channel */
-	cr_assert_eq(dparse(buf, len), FC_DL_E_EVENT_COUNT);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_PACKET);
+	len = build_claim(buf);
+	buf[39] = 2; /* a channel this version does not have */
+	cr_assert_eq(dparse(buf, len), FC_DL_E_UNKNOWN_CHANNEL);
 	len = build_claim(buf);
 	buf[36] = 3; /* three messages announced, two present */
-	cr_assert_eq(dparse(buf, len), FC_DL_E_MSG_COUNT);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
 	len = build_claim(buf);
-	buf[36] = 1; /* one message announced, two present */
+	buf[36] = 1; /* one message announced, two present: bytes left over */
 	buf[38] = 1;
-	cr_assert_eq(dparse(buf, len), FC_DL_E_MSG_COUNT);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_PACKET);
 }
 
 Test(downlink_malformed, rejects_oversize_packet)
@@ -439,7 +443,7 @@ Test(downlink_malformed, rejects_oversize_packet)
 	size_t len = build_claim(buf);
 
 	(void)len;
-	cr_assert_eq(dparse(buf, 1401), FC_DL_E_TOO_LONG);
+	cr_assert_eq(dparse(buf, 1401), FC_DL_E_BAD_LENGTH);
 }
 
 Test(downlink_malformed, rejects_bad_message_lengths)
@@ -449,17 +453,20 @@ Test(downlink_malformed, rejects_bad_message_lengths)
 
 	buf[40] = 2; /* shorter than a message header */
 	buf[41] = 0;
-	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MSG_LEN);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
 	len = build_claim(buf);
 	buf[40] = 0x44; /* 68: not a multiple of 8 */
-	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MSG_LEN);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
 	len = build_claim(buf);
 	buf[41] = 0x10; /* past the end */
-	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MSG_LEN);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
+	len = build_claim(buf);
+	buf[43] = 0; /* template version 0 is invalid */
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
 	len = build_claim(buf);
 	buf[40] = 24; /* CLUE_CLAIMED shorter than its 32 bytes */
 	buf[41] = 0;
-	cr_assert_neq(dparse(buf, len), FC_DL_OK);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
 }
 
 Test(downlink_malformed, rejects_entries_past_their_message)
@@ -469,11 +476,11 @@ Test(downlink_malformed, rejects_entries_past_their_message)
 
 	buf[40 + 18] = 3; /* three contenders listed in a message with room for two */
 	buf[40 + 16] = 3;
-	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_ENTRIES);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
 	len = build_claim(buf);
 	buf[40 + 18] = 2;
 	buf[40 + 16] = 1; /* listed > total */
-	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_ENTRIES);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
 
 	struct fc_dl_hdr h = hdr(0, 1, 1, 1);
 	struct fc_dl_builder b;
@@ -481,10 +488,10 @@ Test(downlink_malformed, rejects_entries_past_their_message)
 	cr_assert_eq(fc_dl_add_position(&b, &P0), 0);
 	len = fc_dl_finish(&b);
 	buf[46] = 2; /* count 2, room for one */
-	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_ENTRIES);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
 	buf[46] = 1;
 	buf[44] = 4; /* entry_len below 8 */
-	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_ENTRIES);
+	cr_assert_eq(dparse(buf, len), FC_DL_E_BAD_MESSAGE);
 }
 
 Test(downlink_malformed, heartbeat_or_end_of_session_with_a_body)
@@ -495,10 +502,10 @@ Test(downlink_malformed, heartbeat_or_end_of_session_with_a_body)
 
 	cr_assert_eq(fc_dl_begin(&b, buf, sizeof(buf), &h), 0);
 	size_t len = fc_dl_finish_end_of_session(&b);
-	cr_assert_eq(dparse(buf, len + 8), FC_DL_E_MSG_COUNT);
+	cr_assert_eq(dparse(buf, len + 8), FC_DL_E_BAD_PACKET);
 	cr_assert_eq(fc_dl_begin(&b, buf, sizeof(buf), &h), 0);
 	len = fc_dl_finish(&b);
-	cr_assert_eq(dparse(buf, len + 8), FC_DL_E_MSG_COUNT);
+	cr_assert_eq(dparse(buf, len + 8), FC_DL_E_BAD_PACKET);
 }
 
 Test(downlink_malformed, skips_unknown_templates_and_reads_longer_known_ones)
