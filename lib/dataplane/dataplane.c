@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Wiring the pipeline from the configuration (control path, start-up only): port, mempool,
+ * tag table, rings on the owners' nodes, roles and the lcores that run them; then the run and
+ * the teardown. Everything the packet path touches is allocated here, before the first burst.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "dataplane_priv.h"
+
+RTE_LOG_REGISTER_DEFAULT(fc_dataplane_logtype, INFO);
+#define DP_LOG(level, ...) rte_log(RTE_LOG_##level, fc_dataplane_logtype, "floord: " __VA_ARGS__)
+
+static struct fc_dataplane *
+fail(struct fc_dataplane *dp, int err, char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (buf != NULL && len > 0)
+		vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	fc_dataplane_free(dp);
+	rte_errno = err;
+	return NULL;
+}
+
+int
+fc__lcore_socket(unsigned int lcore)
+{
+	int s = (int)rte_lcore_to_socket_id(lcore);
+
+	return s < 0 || s >= RTE_MAX_NUMA_NODES ? 0 : s;
+}
+
+/* Checks the layout against the EAL's lcores and the CPUs, and plans who runs what. */
+static int
+plan_lcores(struct fc_dataplane *dp, char *err, size_t len)
+{
+	const struct fc_config *c = dp->cfg;
+	unsigned int used[RTE_MAX_LCORE], n_used = 0;
+	cpu_set_t cpus;
+
+	if (c->n_rx > FC_TICK_MAX_RX || c->n_owners > FC_TICK_MAX_OWNERS) {
+		snprintf(err, len, "%s: [lcores] at most %u rx and %u owners", c->path,
+			 FC_TICK_MAX_RX, FC_TICK_MAX_OWNERS);
+		return -EINVAL;
+	}
+	memset(dp->plan, 0, sizeof(dp->plan));
+	for (uint32_t i = 0; i < c->n_rx; i++)
+		dp->plan[c->rx_lcores[i] % RTE_MAX_LCORE]
+			.rx[dp->plan[c->rx_lcores[i] % RTE_MAX_LCORE].n_rx++] = i;
+	for (uint32_t i = 0; i < c->n_owners; i++) {
+		struct fc_lcore_plan *p = &dp->plan[c->owner_lcores[i] % RTE_MAX_LCORE];
+
+		p->owner[p->n_owners++] = i;
+	}
+	dp->plan[c->tx_lcore % RTE_MAX_LCORE].tx = true;
+
+	CPU_ZERO(&cpus);
+	for (unsigned int l = 0; l < RTE_MAX_LCORE; l++) {
+		const struct fc_lcore_plan *p = &dp->plan[l];
+		rte_cpuset_t set;
+
+		if (p->n_rx == 0 && p->n_owners == 0 && !p->tx)
+			continue;
+		if (!rte_lcore_is_enabled(l)) {
+			snprintf(
+				err, len,
+				"%s: [lcores] names lcore %u, which the EAL did not enable: give it "
+				"with -l/--lcores (enabled: %u lcores)",
+				c->path, l, rte_lcore_count());
+			return -EINVAL;
+		}
+		set = rte_lcore_cpuset(l);
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+			if (!CPU_ISSET(cpu, &set))
+				continue;
+			if (CPU_ISSET(cpu, &cpus)) {
+				snprintf(
+					err, len,
+					"%s: [lcores] lcore %u busy-polls CPU %d, which another lcore "
+					"of the layout already polls: more busy lcores than CPUs",
+					c->path, l, cpu);
+				return -EINVAL;
+			}
+			CPU_SET(cpu, &cpus);
+		}
+		used[n_used++] = l;
+	}
+	(void)used;
+	(void)n_used;
+	return 0;
+}
+
+static int
+setup_port(struct fc_dataplane *dp, char *err, size_t len)
+{
+	const struct fc_config *c = dp->cfg;
+	const struct fc_port_profile *pr = &c->profile;
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	uint16_t rx_desc = pr->rx_desc, tx_desc = pr->tx_desc;
+	int sock, rc;
+
+	if (rte_eth_dev_count_avail() == 0) {
+		snprintf(err, len,
+			 "no port: give the EAL a device (e.g. --vdev=net_pcap0,... as in %s)",
+			 c->profile_file);
+		return -ENODEV;
+	}
+	dp->port = 0;
+	rc = rte_eth_dev_info_get(dp->port, &info);
+	if (rc != 0) {
+		snprintf(err, len, "port 0: cannot read its capabilities: %s", rte_strerror(-rc));
+		return rc;
+	}
+	if (strcmp(info.driver_name, pr->pmd) != 0 && strstr(info.driver_name, pr->pmd) == NULL) {
+		snprintf(err, len, "port 0 is driven by %s but the profile %s is for %s",
+			 info.driver_name, c->profile_file, pr->pmd);
+		return -EINVAL;
+	}
+	if (info.max_rx_queues < dp->n_rx) {
+		snprintf(err, len,
+			 "port 0 (%s) has %u RX queues, the layout needs %u (one per RX lcore)",
+			 info.driver_name, info.max_rx_queues, dp->n_rx);
+		return -EINVAL;
+	}
+	sock = rte_eth_dev_socket_id(dp->port);
+	dp->port_socket_known = sock >= 0;
+	dp->port_socket = sock < 0 || sock >= RTE_MAX_NUMA_NODES ? 0 : sock;
+
+	if (dp->n_rx > 1 && pr->rss) {
+		uint64_t want = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+
+		/* Ask only for what the device reports (net_pcap: nothing; one file a queue). */
+		conf.rx_adv_conf.rss_conf.rss_hf = want & info.flow_type_rss_offloads;
+		if (conf.rx_adv_conf.rss_conf.rss_hf != 0)
+			conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	}
+	/*
+	 * Replay takes its clock from the RX timestamp field. net_pcap fills it on every mbuf
+	 * without offering the offload (asking for it fails configure), so ask only where the
+	 * device offers it; a frame without a timestamp is a counted drop.
+	 */
+	if ((dp->opts.replay || pr->rx_timestamp) &&
+	    (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP))
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+	if (pr->mtu != 0)
+		conf.rxmode.mtu = pr->mtu;
+	rc = rte_eth_dev_configure(dp->port, (uint16_t)dp->n_rx, 1, &conf);
+	if (rc == 0)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(dp->port, &rx_desc, &tx_desc);
+	if (rc != 0) {
+		snprintf(err, len, "port 0 (%s): configure: %s", info.driver_name,
+			 rte_strerror(-rc));
+		return rc;
+	}
+
+	/* Every RX descriptor, the TX ring, the bursts and caches of every lcore, TX batches. */
+	dp->mbufs = pr->mbufs;
+	if (dp->mbufs == 0) {
+		dp->mbufs = dp->n_rx * (rx_desc + FC_RX_BURST) + tx_desc + FC_TX_MAX_BATCH +
+			    (rte_lcore_count() + 1) * pr->mbuf_cache + 1024;
+		dp->mbufs = rte_align32pow2(dp->mbufs) - 1;
+	}
+	dp->pool = rte_pktmbuf_pool_create("fc_mbufs", dp->mbufs, pr->mbuf_cache, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, dp->port_socket);
+	if (dp->pool == NULL) {
+		snprintf(err, len, "mempool of %u mbufs on socket %d: %s", dp->mbufs,
+			 dp->port_socket, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	for (uint32_t q = 0; q < dp->n_rx; q++) {
+		unsigned int lc = dp->cfg->rx_lcores[q];
+
+		rc = rte_eth_rx_queue_setup(dp->port, (uint16_t)q, rx_desc,
+					    (unsigned int)fc__lcore_socket(lc), NULL, dp->pool);
+		if (rc != 0) {
+			snprintf(err, len, "port 0 RX queue %u: %s", q, rte_strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_tx_queue_setup(dp->port, 0, tx_desc,
+				    (unsigned int)fc__lcore_socket(dp->cfg->tx_lcore), NULL);
+	if (rc != 0) {
+		snprintf(err, len, "port 0 TX queue: %s", rte_strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static int
+setup_tags(struct fc_dataplane *dp, char *err, size_t len)
+{
+	const struct fc_config *c = dp->cfg;
+	struct rte_hash_parameters hp = {
+		.name = "fc_tags",
+		.entries = rte_align32pow2(c->n_roster < 8 ? 16 : c->n_roster * 2),
+		.key_len = sizeof(uint64_t),
+		.hash_func = rte_jhash,
+		.socket_id = dp->port_socket,
+	};
+
+	dp->tags = rte_hash_create(&hp);
+	if (dp->tags == NULL) {
+		snprintf(err, len, "tag table of %u entries: %s", hp.entries,
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	dp->n_players = 0;
+	for (uint32_t i = 0; i < c->n_roster; i++) {
+		const struct fc_roster_entry *e = &c->roster[i];
+		int rc = rte_hash_add_key_data(dp->tags, &e->tag_id, (void *)(uintptr_t)e->player);
+
+		if (rc != 0) {
+			snprintf(err, len, "tag table: %s", rte_strerror(-rc));
+			return rc;
+		}
+		if (e->player + 1u > dp->n_players)
+			dp->n_players = e->player + 1u;
+	}
+	return 0;
+}
+
+static int
+setup_rings(struct fc_dataplane *dp, char *err, size_t len)
+{
+	for (uint32_t r = 0; r < dp->n_rx; r++) {
+		for (uint32_t o = 0; o < dp->n_owners; o++) {
+			char name[RTE_RING_NAMESIZE];
+			int sock = fc__lcore_socket(dp->cfg->owner_lcores[o]);
+
+			snprintf(name, sizeof(name), "fc_rx%u_own%u", r, o);
+			/* On the owner's node: the owner polls it; RX only writes a burst. */
+			dp->ring[r][o] = rte_ring_create_elem(name, sizeof(struct fc_fix_rec),
+							      dp->cfg->ring_size, sock,
+							      RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (dp->ring[r][o] == NULL) {
+				snprintf(err, len, "ring %s (%u x %zu bytes, socket %d): %s", name,
+					 dp->cfg->ring_size, sizeof(struct fc_fix_rec), sock,
+					 rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+setup_rx(struct fc_dataplane *dp, char *err, size_t len)
+{
+	int ts_offset = -1;
+	uint64_t ts_flag = 0;
+	struct timespec ts;
+
+	if (dp->opts.replay && rte_mbuf_dyn_rx_timestamp_register(&ts_offset, &ts_flag) != 0) {
+		snprintf(err, len, "cannot register the RX timestamp field: %s",
+			 rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (uint32_t r = 0; r < dp->n_rx; r++) {
+		int sock = fc__lcore_socket(dp->cfg->rx_lcores[r]);
+		struct fc_rx *rx =
+			rte_zmalloc_socket("fc_rx", sizeof(*rx), RTE_CACHE_LINE_SIZE, sock);
+		int rc;
+
+		if (rx == NULL) {
+			snprintf(err, len, "RX %u: out of memory on socket %d", r, sock);
+			return -ENOMEM;
+		}
+		dp->rx[r] = rx;
+		rx->index = r;
+		rx->port = dp->port;
+		rx->queue = (uint16_t)r;
+		rx->n_owners = dp->n_owners;
+		for (uint32_t o = 0; o < dp->n_owners; o++)
+			rx->ring[o] = dp->ring[r][o];
+		/* Each RX owns the replay windows of the gateways hashed to its queue. */
+		rx->gw = fc_gw_table_create();
+		if (rx->gw == NULL)
+			return -ENOMEM;
+		rc = fc_gw_table_load_keys(rx->gw, dp->cfg->keys_file, err, len);
+		if (rc != 0)
+			return rc;
+		rx->tags = dp->tags;
+		rx->geom = &dp->geom;
+		rx->sync = dp->sync;
+		rx->local_ip = dp->cfg->local_ip;
+		rx->udp_port = dp->cfg->udp_port;
+		rx->clock_bound_ns = dp->cfg->clock_bound_ns;
+		rx->ts_offset = ts_offset;
+		rx->ts_flag = ts_flag;
+		rx->wall0_ns = (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+		rx->tsc0 = rte_rdtsc();
+		rx->tsc_hz = dp->tsc_hz;
+	}
+	return 0;
+}
+
+static int
+setup_owners(struct fc_dataplane *dp, char *err, size_t len)
+{
+	for (uint32_t o = 0; o < dp->n_owners; o++) {
+		int sock = fc__lcore_socket(dp->cfg->owner_lcores[o]);
+		struct fc_owner *ow =
+			rte_zmalloc_socket("fc_owner", sizeof(*ow), RTE_CACHE_LINE_SIZE, sock);
+
+		if (ow == NULL || fc_owner_state_init(&ow->state, dp->n_players, sock) != 0) {
+			rte_free(ow);
+			snprintf(err, len, "owner %u: out of memory on socket %d", o, sock);
+			return -ENOMEM;
+		}
+		dp->owner[o] = ow;
+		ow->index = o;
+		ow->n_rings = dp->n_rx;
+		for (uint32_t r = 0; r < dp->n_rx; r++)
+			ow->ring[r] = dp->ring[r][o];
+		ow->sync = dp->sync;
+	}
+	return 0;
+}
+
+static int
+setup_tx(struct fc_dataplane *dp, char *err, size_t len)
+{
+	const struct fc_config *c = dp->cfg;
+	int sock = fc__lcore_socket(c->tx_lcore);
+	struct rte_ether_addr mac;
+	struct fc_tx *tx;
+	uint32_t tick_ms = c->tick_ms;
+
+	tx = rte_zmalloc_socket("fc_tx", sizeof(*tx), RTE_CACHE_LINE_SIZE, sock);
+	if (tx == NULL)
+		goto nomem;
+	dp->tx = tx;
+	tx->port = dp->port;
+	tx->queue = 0;
+	tx->pool = dp->pool;
+	tx->sync = dp->sync;
+	tx->n_owners = dp->n_owners;
+	for (uint32_t o = 0; o < dp->n_owners; o++)
+		tx->owner[o] = &dp->owner[o]->state;
+	tx->n_players = dp->n_players;
+	rte_eth_macaddr_get(dp->port, &mac);
+	memcpy(tx->tmpl.src_mac, mac.addr_bytes, 6);
+	tx->tmpl.src_ip = c->local_ip;
+	tx->tmpl.group_ip = c->group_ip;
+	tx->tmpl.src_port = c->src_port;
+	tx->tmpl.group_port = c->group_port;
+	tx->tmpl.ttl = c->ttl;
+	tx->session_id_cfg = c->session_id;
+	tx->dead_band_sq = (uint64_t)c->dead_band_mm * c->dead_band_mm;
+	tx->stale_ns = (uint64_t)c->stale_ms * UINT64_C(1000000);
+	tx->refresh_ticks = c->refresh_ms / tick_ms ? c->refresh_ms / tick_ms : 1;
+	tx->snapshot_ticks = c->snapshot_ms / tick_ms ? c->snapshot_ms / tick_ms : 1;
+	tx->want_words = (dp->n_players + 63) / 64;
+	tx->want = rte_zmalloc_socket("fc_tx_want", (tx->want_words + 1) * sizeof(uint64_t),
+				      RTE_CACHE_LINE_SIZE, sock);
+	tx->tmp = rte_zmalloc_socket("fc_tx_tmp", (dp->n_players + 1) * sizeof(uint16_t),
+				     RTE_CACHE_LINE_SIZE, sock);
+	tx->sent = rte_zmalloc_socket("fc_tx_sent", (dp->n_players + 1) * sizeof(*tx->sent),
+				      RTE_CACHE_LINE_SIZE, sock);
+	if (tx->want == NULL || tx->tmp == NULL || tx->sent == NULL)
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(err, len, "TX: out of memory on socket %d", sock);
+	return -ENOMEM;
+}
+
+struct fc_dataplane *
+fc_dataplane_create(const struct fc_config *cfg, const struct fc_dataplane_opts *opts, char *err,
+		    size_t err_len)
+{
+	struct fc_dataplane *dp;
+	int rc;
+
+	dp = rte_zmalloc("fc_dataplane", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	if (dp == NULL)
+		return fail(NULL, ENOMEM, err, err_len, "out of memory");
+	dp->cfg = cfg;
+	dp->opts = *opts;
+	dp->n_rx = cfg->n_rx;
+	dp->n_owners = cfg->n_owners;
+	dp->tsc_hz = rte_get_tsc_hz();
+	fc_geom_init(&dp->geom, cfg->width_mm, cfg->height_mm, cfg->cell_shift, cfg->n_owners);
+
+	dp->sync = rte_zmalloc("fc_tick_sync", sizeof(*dp->sync), RTE_CACHE_LINE_SIZE);
+	if (dp->sync == NULL)
+		return fail(dp, ENOMEM, err, err_len, "out of memory");
+	dp->sync->replay = opts->replay;
+	dp->sync->tick_ns = (uint64_t)cfg->tick_ms * UINT64_C(1000000);
+	dp->sync->n_rx = dp->n_rx;
+	dp->sync->n_owners = dp->n_owners;
+
+	if ((rc = plan_lcores(dp, err, err_len)) != 0 || (rc = setup_port(dp, err, err_len)) != 0 ||
+	    (rc = setup_tags(dp, err, err_len)) != 0 || (rc = setup_rings(dp, err, err_len)) != 0 ||
+	    (rc = setup_rx(dp, err, err_len)) != 0 || (rc = setup_owners(dp, err, err_len)) != 0 ||
+	    (rc = setup_tx(dp, err, err_len)) != 0) {
+		fc_dataplane_free(dp);
+		rte_errno = rc < 0 ? -rc : rc;
+		return NULL;
+	}
+	return dp;
+}
+
+/* The loop of one lcore: every role it holds, polled in turn; none of them ever waits. */
+static int
+lcore_loop(void *arg)
+{
+	struct fc_dataplane *dp = arg;
+	const struct fc_lcore_plan *p = &dp->plan[rte_lcore_id()];
+
+	if (p->n_rx == 0 && p->n_owners == 0 && !p->tx)
+		return 0;
+	while (!fc_tick_load32(&dp->sync->tx.finished)) {
+		for (uint32_t i = 0; i < p->n_rx; i++)
+			fc_rx_poll(dp->rx[p->rx[i]]);
+		for (uint32_t i = 0; i < p->n_owners; i++)
+			fc_owner_poll(dp->owner[p->owner[i]]);
+		if (p->tx)
+			fc_tx_poll(dp->tx);
+	}
+	return 0;
+}
+
+int
+fc_dataplane_run(struct fc_dataplane *dp)
+{
+	int rc = rte_eth_dev_start(dp->port);
+
+	if (rc != 0) {
+		DP_LOG(ERR, "port 0: start: %s\n", rte_strerror(-rc));
+		return rc;
+	}
+	dp->port_started = true;
+	if (!dp->opts.replay)
+		for (uint32_t r = 0; r < dp->n_rx; r++)
+			fc_rx_start_live(dp->rx[r]);
+	dp->ran = true;
+	rte_eal_mp_remote_launch(lcore_loop, dp, CALL_MAIN);
+	rte_eal_mp_wait_lcore();
+
+	/* Stop and close before measuring: a NIC's RX ring holds mbufs until it is released. */
+	rte_eth_dev_stop(dp->port);
+	dp->port_started = false;
+	rte_eth_dev_close(dp->port);
+	dp->port_closed = true;
+	dp->mempool_in_use_at_exit = rte_mempool_in_use_count(dp->pool);
+	return 0;
+}
+
+void
+fc_dataplane_stop(struct fc_dataplane *dp)
+{
+	if (dp != NULL && dp->sync != NULL)
+		fc_tick_store32(&dp->sync->ctl.stop, 1);
+}
+
+void
+fc_dataplane_free(struct fc_dataplane *dp)
+{
+	if (dp == NULL)
+		return;
+	if (dp->port_started)
+		rte_eth_dev_stop(dp->port);
+	if (dp->pool != NULL && !dp->port_closed)
+		rte_eth_dev_close(dp->port);
+	for (uint32_t r = 0; r < FC_TICK_MAX_RX; r++) {
+		if (dp->rx[r] != NULL)
+			fc_gw_table_free(dp->rx[r]->gw);
+		rte_free(dp->rx[r]);
+		for (uint32_t o = 0; o < FC_TICK_MAX_OWNERS; o++)
+			rte_ring_free(dp->ring[r][o]);
+	}
+	for (uint32_t o = 0; o < FC_TICK_MAX_OWNERS; o++) {
+		if (dp->owner[o] != NULL)
+			fc_owner_state_free(&dp->owner[o]->state);
+		rte_free(dp->owner[o]);
+	}
+	if (dp->tx != NULL) {
+		rte_free(dp->tx->want);
+		rte_free(dp->tx->tmp);
+		rte_free(dp->tx->sent);
+		rte_free(dp->tx);
+	}
+	rte_hash_free(dp->tags);
+	rte_mempool_free(dp->pool);
+	rte_free(dp->sync);
+	rte_free(dp);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The dataplane's internals, shared by its setup, report, NUMA and telemetry files. */
+#ifndef FC_DATAPLANE_PRIV_H
+#define FC_DATAPLANE_PRIV_H
+
+#include <rte_hash.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "fc_config.h"
+#include "fc_dataplane.h"
+#include "fc_grid.h"
+#include "fc_owner.h"
+#include "fc_rx.h"
+#include "fc_tick.h"
+#include "fc_tx.h"
+
+/* The roles one lcore runs. */
+struct fc_lcore_plan {
+	uint32_t n_rx;
+	uint32_t rx[FC_TICK_MAX_RX];
+	uint32_t n_owners;
+	uint32_t owner[FC_TICK_MAX_OWNERS];
+	bool tx;
+};
+
+struct fc_dataplane {
+	const struct fc_config *cfg;
+	struct fc_dataplane_opts opts;
+	uint16_t port;
+	int port_socket; /* clamped: never -1 */
+	bool port_socket_known;
+	bool port_started;
+	bool port_closed;
+	uint32_t n_players;
+	uint32_t n_rx;
+	uint32_t n_owners;
+	uint32_t mbufs;
+	struct rte_mempool *pool;
+	struct rte_hash *tags;
+	struct fc_geom geom;
+	struct fc_tick_sync *sync;
+	struct fc_rx *rx[FC_TICK_MAX_RX];
+	struct fc_owner *owner[FC_TICK_MAX_OWNERS];
+	struct fc_tx *tx;
+	struct rte_ring *ring[FC_TICK_MAX_RX][FC_TICK_MAX_OWNERS];
+	struct fc_lcore_plan plan[RTE_MAX_LCORE];
+	uint64_t tsc_hz;
+	uint64_t mempool_in_use_at_exit;
+	bool ran;
+};
+
+/* Socket of an lcore, clamped to a usable index (DPDK reports -1 for "unknown"). */
+int fc__lcore_socket(unsigned int lcore);
+
+#endif /* FC_DATAPLANE_PRIV_H */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Grid geometry and owner state allocation; see fc_grid.h. */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+
+#include "fc_grid.h"
+
+void
+fc_geom_init(struct fc_geom *g, uint32_t width_mm, uint32_t height_mm, uint8_t cell_shift,
+	     uint32_t n_owners)
+{
+	memset(g, 0, sizeof(*g));
+	g->width_mm = width_mm;
+	g->height_mm = height_mm;
+	g->cell_shift = cell_shift;
+	g->shard_shift = (uint8_t)(cell_shift + FC_GRID_SHARD_CELLS_LOG2);
+	g->shards_x = ((width_mm - 1) >> g->shard_shift) + 1;
+	g->shards_y = ((height_mm - 1) >> g->shard_shift) + 1;
+	g->n_owners = n_owners;
+}
+
+int
+fc_owner_state_init(struct fc_owner_state *o, uint32_t n_players, int socket)
+{
+	memset(o, 0, sizeof(*o));
+	o->n_players = n_players;
+	o->cand = rte_zmalloc_socket("fc_candidates", (size_t)n_players * sizeof(*o->cand),
+				     RTE_CACHE_LINE_SIZE, socket);
+	o->dirty_mem = rte_zmalloc_socket(
+		"fc_dirty", (size_t)n_players * FC_GRID_DIRTY_TICKS * sizeof(uint16_t),
+		RTE_CACHE_LINE_SIZE, socket);
+	if (o->cand == NULL || o->dirty_mem == NULL) {
+		fc_owner_state_free(o);
+		return -ENOMEM;
+	}
+	for (uint32_t p = 0; p < n_players; p++)
+		rte_seqcount_init(&o->cand[p].sc);
+	for (unsigned int i = 0; i < FC_GRID_DIRTY_TICKS; i++) {
+		rte_seqcount_init(&o->dirty[i].sc);
+		/* Ticks start at 1: no list claims to hold a tick yet. */
+		o->dirty[i].tick = UINT64_MAX;
+		o->dirty[i].players = o->dirty_mem + (size_t)i * n_players;
+	}
+	return 0;
+}
+
+void
+fc_owner_state_free(struct fc_owner_state *o)
+{
+	rte_free(o->cand);
+	rte_free(o->dirty_mem);
+	o->cand = NULL;
+	o->dirty_mem = NULL;
+}
+
+int32_t
+fc_owner_dirty_read(const struct fc_owner_state *o, uint64_t tick, uint16_t *out)
+{
+	const struct fc_dirty_list *d = &o->dirty[tick % FC_GRID_DIRTY_TICKS];
+	uint32_t sn, n;
+	uint64_t t;
+
+	do {
+		sn = rte_seqcount_read_begin(&d->sc);
+		t = d->tick;
+		n = __atomic_load_n(&d->n, __ATOMIC_ACQUIRE);
+	} while (rte_seqcount_read_retry(&d->sc, sn));
+	if (t != tick)
+		return t == UINT64_MAX || t < tick ? 0 : -1; /* never written for tick: empty */
+	memcpy(out, d->players, (size_t)n * sizeof(*out));
+	/* A reuse of the list while we copied shows as a changed sequence. */
+	if (rte_seqcount_read_retry(&d->sc, sn))
+		return -1;
+	return (int32_t)n;
+}

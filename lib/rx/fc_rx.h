@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The RX role: one per RX queue, on its own lcore or sharing one. Per burst of frames from the
+ * NIC: classify the headers (fc_pkt), accept the gateway frame (fc_uplink: structure, gateway,
+ * replay window, MAC, clock bound), map each fix's tag to its player (rte_hash, built at start,
+ * read-only), route it to the owner of its shard (fc_geom) and enqueue fixed-size records in
+ * bursts on the SP/SC ring to that owner, which lives on the owner's NUMA node. mbufs are freed
+ * here and never cross cores. Nothing is allocated, locked, logged or syscalled after start:
+ * every frame that is not used is a counted drop by reason.
+ */
+#ifndef FC_RX_H
+#define FC_RX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "fc_gateways.h"
+#include "fc_grid.h"
+#include "fc_pkt.h"
+#include "fc_tick.h"
+#include "fc_uplink.h"
+
+#define FC_RX_BURST 32u
+#define FC_RX_STAGE 64u /* records staged per owner before an enqueue */
+
+/* Drops and events the RX role counts besides fc_pkt and fc_uplink verdicts. */
+enum fc_rx_drop {
+	FC_RX_DROP_UNKNOWN_TAG = 0, /* a fix of a tag that is not in the roster */
+	FC_RX_DROP_RING_FULL,       /* the owner's ring had no room: the owner is too slow */
+	FC_RX_DROP_NO_TIMESTAMP,    /* replay: a frame without the capture's timestamp */
+	FC_RX_DROP__COUNT
+};
+
+const char *fc_rx_drop_name(enum fc_rx_drop d);
+
+struct fc_rx_stats {
+	uint64_t frames;        /* received from the NIC */
+	uint64_t bursts;        /* non-empty bursts */
+	uint64_t gw_frames;     /* accepted gateway frames */
+	uint64_t fixes;         /* fixes in accepted frames */
+	uint64_t routed;        /* records enqueued to owners */
+	uint64_t status_frames; /* gateway status frames accepted */
+	uint64_t event_frames;  /* gateway event frames accepted */
+	uint64_t pkt_drop[FC_PKT__COUNT];
+	uint64_t up_drop[FC_UP_E__COUNT];
+	uint64_t drop[FC_RX_DROP__COUNT];
+	uint32_t ring_hwm[FC_TICK_MAX_OWNERS]; /* highest ring occupancy seen after an enqueue */
+};
+
+struct fc_rx {
+	/* set up by the dataplane, read-only in the loop */
+	uint32_t index; /* 0 .. n_rx - 1 */
+	uint16_t port;
+	uint16_t queue;
+	uint32_t n_owners;
+	struct rte_ring *ring[FC_TICK_MAX_OWNERS]; /* to each owner */
+	struct fc_gw_table *gw;                    /* this RX's own copy: its replay windows */
+	const struct rte_hash *tags;               /* tag id -> player */
+	const struct fc_geom *geom;
+	struct fc_tick_sync *sync;
+	uint32_t local_ip;
+	uint16_t udp_port;
+	uint64_t clock_bound_ns;
+	int ts_offset; /* mbuf timestamp dynfield (replay), -1 live */
+	uint64_t ts_flag;
+	uint64_t wall0_ns, tsc0, tsc_hz; /* live clock: wall0 + (tsc - tsc0) / hz */
+
+	/* loop state */
+	bool started;   /* first frame seen (replay) or first tick published (live) */
+	bool finishing; /* end of input: flushing the final watermarks */
+	bool done;
+	uint64_t now_ns;
+	uint64_t cur_tick;
+	uint16_t n_pend, i_pend;
+	struct rte_mbuf *pend[FC_RX_BURST];
+	uint64_t wm_want[FC_TICK_MAX_OWNERS]; /* watermark owed to each owner */
+	uint64_t wm_sent[FC_TICK_MAX_OWNERS];
+	uint16_t n_stage[FC_TICK_MAX_OWNERS];
+	struct fc_fix_rec stage[FC_TICK_MAX_OWNERS][FC_RX_STAGE];
+
+	struct fc_rx_stats st __rte_cache_aligned;
+} __rte_cache_aligned;
+
+/*
+ * One unit of RX work: a burst (or what is left of one after a lockstep wait), ticks closed
+ * on the way, records flushed. Returns false once the role has finished (end of capture or
+ * stop requested, final watermarks delivered).
+ */
+bool fc_rx_poll(struct fc_rx *rx);
+
+/* Live mode: publish the first tick and close the ticks before it. Call once before polling. */
+void fc_rx_start_live(struct fc_rx *rx);
+
+#endif /* FC_RX_H */

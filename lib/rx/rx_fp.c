@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The RX role's loop; see fc_rx.h for what it does and fc_tick.h for the tick protocol. */
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf_dyn.h>
+
+#include "fc_rx.h"
+
+static const char *const drop_names[FC_RX_DROP__COUNT] = {
+	[FC_RX_DROP_UNKNOWN_TAG] = "unknown_tag",
+	[FC_RX_DROP_RING_FULL] = "ring_full",
+	[FC_RX_DROP_NO_TIMESTAMP] = "no_timestamp",
+};
+
+const char *
+fc_rx_drop_name(enum fc_rx_drop d)
+{
+	return (unsigned int)d < FC_RX_DROP__COUNT ? drop_names[d] : "unknown";
+}
+
+static inline uint64_t
+live_now(const struct fc_rx *rx, uint64_t tsc)
+{
+	uint64_t d = tsc - rx->tsc0;
+
+	/* Split to keep d * 1e9 from overflowing after ~18 s at 1 GHz. */
+	return rx->wall0_ns + (d / rx->tsc_hz) * UINT64_C(1000000000) +
+	       ((d % rx->tsc_hz) * UINT64_C(1000000000)) / rx->tsc_hz;
+}
+
+/* Sends what is staged for owner o, after any watermark still owed to it (ring order). */
+static void
+flush_owner(struct fc_rx *rx, uint32_t o)
+{
+	struct rte_ring *r = rx->ring[o];
+	unsigned int n = rx->n_stage[o], sent = 0, free_space;
+
+	if (rx->wm_sent[o] != rx->wm_want[o]) {
+		struct fc_fix_rec wm = { .kind = FC_REC_WATERMARK, .tick = rx->wm_want[o] };
+
+		if (rte_ring_enqueue_elem(r, &wm, sizeof(wm)) == 0)
+			rx->wm_sent[o] = rx->wm_want[o];
+	}
+	if (n == 0)
+		return;
+	/* Records may not overtake a watermark still owed: they belong to a later tick. */
+	if (rx->wm_sent[o] == rx->wm_want[o])
+		sent = rte_ring_enqueue_burst_elem(r, rx->stage[o], sizeof(rx->stage[o][0]), n,
+						   &free_space);
+	else
+		free_space = 0;
+	rx->st.routed += sent;
+	rx->st.drop[FC_RX_DROP_RING_FULL] += n - sent;
+	rx->n_stage[o] = 0;
+	if (sent > 0) {
+		uint32_t used = rte_ring_get_capacity(r) - free_space;
+
+		if (used > rx->st.ring_hwm[o])
+			rx->st.ring_hwm[o] = used;
+	}
+}
+
+static void
+flush_all(struct fc_rx *rx)
+{
+	for (uint32_t o = 0; o < rx->n_owners; o++)
+		if (rx->n_stage[o] != 0 || rx->wm_sent[o] != rx->wm_want[o])
+			flush_owner(rx, o);
+}
+
+/* Closes every tick before t: staged records go first, then the watermark t - 1. */
+static void
+close_ticks_before(struct fc_rx *rx, uint64_t t)
+{
+	for (uint32_t o = 0; o < rx->n_owners; o++) {
+		flush_owner(rx, o);
+		rx->wm_want[o] = t - 1;
+		flush_owner(rx, o);
+	}
+	rx->cur_tick = t;
+}
+
+static inline void
+stage(struct fc_rx *rx, uint32_t o, const struct fc_fix_rec *rec)
+{
+	if (rx->n_stage[o] == FC_RX_STAGE)
+		flush_owner(rx, o);
+	rx->stage[o][rx->n_stage[o]++] = *rec;
+}
+
+static void
+route_fixes(struct fc_rx *rx, const struct fc_up_view *v, uint64_t tsc)
+{
+	const void *keys[FC_WIRE_MAX_PAYLOAD / sizeof(struct fc_up_fix)];
+	uint64_t tags[RTE_DIM(keys)];
+	void *data[RTE_DIM(keys)];
+	struct fc_up_fix f[RTE_DIM(keys)];
+	uint64_t hits = 0;
+	unsigned int n = v->hdr.record_count;
+
+	/* fc_up_parse() bounds a frame to 1400 bytes: at most 42 fixes, one bulk lookup. */
+	for (unsigned int i = 0; i < n; i++) {
+		fc_up_fix_at(v, i, &f[i]);
+		tags[i] = f[i].tag_id;
+		keys[i] = &tags[i];
+	}
+	if (n > 0)
+		rte_hash_lookup_bulk_data(rx->tags, keys, n, &hits, data);
+	rx->st.fixes += n;
+	for (unsigned int i = 0; i < n; i++) {
+		struct fc_fix_rec rec;
+		uint32_t shard;
+
+		if (!(hits & (UINT64_C(1) << i))) {
+			rx->st.drop[FC_RX_DROP_UNKNOWN_TAG]++;
+			continue;
+		}
+		rec.meas_ns = fc_up_fix_time_ns(v, &f[i]);
+		rec.rx_tsc = tsc;
+		rec.tick = rx->cur_tick;
+		rec.x_mm = f[i].x_mm;
+		rec.y_mm = f[i].y_mm;
+		rec.z_mm = f[i].z_mm;
+		rec.fix_seq = f[i].fix_seq;
+		rec.player = (uint16_t)(uintptr_t)data[i];
+		rec.err_mm = f[i].err_mm;
+		rec.quality = f[i].quality;
+		rec.flags = f[i].flags;
+		rec.kind = FC_REC_FIX;
+		rec.reserved = 0;
+		shard = fc_geom_shard_of(rx->geom, rec.x_mm, rec.y_mm);
+		stage(rx, fc_geom_owner_of_shard(rx->geom, shard), &rec);
+	}
+}
+
+static void
+handle_frame(struct fc_rx *rx, struct rte_mbuf *m, uint64_t tsc)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct fc_pkt_info info;
+	struct fc_gateway *gw;
+	struct fc_up_view v;
+	enum fc_pkt_verdict pv;
+	enum fc_up_err ue;
+
+	/* Gateway frames are small: a multi-segment mbuf is only its first segment's bytes. */
+	pv = fc_pkt_classify(f, rte_pktmbuf_data_len(m), rx->local_ip, rx->udp_port, &info);
+	if (pv != FC_PKT_OK) {
+		rx->st.pkt_drop[pv]++;
+		return;
+	}
+	ue = fc_up_accept(rx->gw, f + info.payload_off, info.payload_len, rx->now_ns,
+			  rx->clock_bound_ns, &v, &gw);
+	if (ue != FC_UP_OK) {
+		rx->st.up_drop[ue]++;
+		return;
+	}
+	rx->st.gw_frames++;
+	switch (v.hdr.msg_type) {
+	case FC_UP_FIX_BATCH:
+		route_fixes(rx, &v, tsc);
+		break;
+	case FC_UP_GATEWAY_STATUS:
+		rx->st.status_frames++;
+		break;
+	case FC_UP_GATEWAY_EVENT:
+		rx->st.event_frames++;
+		break;
+	}
+}
+
+/* The end of input: flush, publish the last tick, deliver the final watermark everywhere. */
+static bool
+finish(struct fc_rx *rx)
+{
+	struct fc_tick_rx_pub *pub = &rx->sync->rx[rx->index];
+	bool owed = false;
+
+	if (!rx->finishing) {
+		rx->finishing = true;
+		/* Frames held by a lockstep wait are dropped only on stop; count them as frames. */
+		for (; rx->i_pend < rx->n_pend; rx->i_pend++)
+			rte_pktmbuf_free(rx->pend[rx->i_pend]);
+		if (!rx->started) {
+			fc_tick_store(&pub->first_tick, FC_TICK_NONE);
+			pub->last_tick = FC_TICK_NONE;
+		} else {
+			pub->last_tick = rx->cur_tick;
+		}
+		for (uint32_t o = 0; o < rx->n_owners; o++) {
+			flush_owner(rx, o);
+			rx->wm_want[o] = FC_TICK_NONE;
+		}
+	}
+	for (uint32_t o = 0; o < rx->n_owners; o++) {
+		flush_owner(rx, o);
+		owed |= rx->wm_sent[o] != rx->wm_want[o];
+	}
+	if (owed)
+		return true;
+	fc_tick_store32(&pub->eof, 1);
+	rx->done = true;
+	return false;
+}
+
+void
+fc_rx_start_live(struct fc_rx *rx)
+{
+	uint64_t t;
+
+	rx->now_ns = live_now(rx, rte_rdtsc());
+	t = fc_tick_of(rx->sync, rx->now_ns);
+	rx->started = true;
+	close_ticks_before(rx, t);
+	fc_tick_store(&rx->sync->rx[rx->index].first_tick, t);
+}
+
+bool
+fc_rx_poll(struct fc_rx *rx)
+{
+	const bool replay = rx->sync->replay;
+	uint64_t tsc;
+
+	if (rx->done)
+		return false;
+	if (rx->finishing || fc_tick_load32(&rx->sync->ctl.stop))
+		return finish(rx);
+
+	if (rx->i_pend == rx->n_pend) {
+		rx->n_pend = rte_eth_rx_burst(rx->port, rx->queue, rx->pend, FC_RX_BURST);
+		rx->i_pend = 0;
+		if (rx->n_pend == 0) {
+			/* net_pcap reads the capture synchronously: an empty burst is its end. */
+			if (replay)
+				return finish(rx);
+			rx->now_ns = live_now(rx, rte_rdtsc());
+			if (fc_tick_of(rx->sync, rx->now_ns) > rx->cur_tick)
+				close_ticks_before(rx, fc_tick_of(rx->sync, rx->now_ns));
+			flush_all(rx);
+			return true;
+		}
+		rx->st.frames += rx->n_pend;
+		rx->st.bursts++;
+	}
+
+	tsc = rte_rdtsc();
+	if (!replay)
+		rx->now_ns = live_now(rx, tsc);
+	for (; rx->i_pend < rx->n_pend; rx->i_pend++) {
+		struct rte_mbuf *m = rx->pend[rx->i_pend];
+		uint64_t t;
+
+		if (replay) {
+			if (!(m->ol_flags & rx->ts_flag)) {
+				rx->st.drop[FC_RX_DROP_NO_TIMESTAMP]++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			/* net_pcap stamps microseconds; the clock never runs backwards. */
+			uint64_t ts = *RTE_MBUF_DYNFIELD(m, rx->ts_offset, rte_mbuf_timestamp_t *) *
+				      UINT64_C(1000);
+			if (ts > rx->now_ns)
+				rx->now_ns = ts;
+		}
+		t = fc_tick_of(rx->sync, rx->now_ns);
+		if (!rx->started) {
+			rx->started = true;
+			fc_tick_store(&rx->sync->rx[rx->index].first_tick, t);
+			close_ticks_before(rx, t);
+		} else if (t > rx->cur_tick) {
+			close_ticks_before(rx, t);
+		}
+		if (!fc_tick_may_apply(rx->sync, t))
+			break; /* replay lockstep: keep the rest of the burst for the next poll */
+		handle_frame(rx, m, tsc);
+		rte_pktmbuf_free(m);
+	}
+	flush_all(rx);
+	return true;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ticks and time: how RX, owners and TX agree on what "tick T" contains, in replay and live.
+ *
+ * Time is nanoseconds on one clock: the capture's timestamps in replay (a virtual clock), the
+ * TSC scaled onto the wall clock live. Tick T (absolute) covers [T * tick_ns, (T + 1) * tick_ns).
+ *
+ * One mechanism for both modes, watermarks: each RX lcore stamps every record with the tick it
+ * received the frame in and, when its clock passes the end of a tick, sends every owner a
+ * watermark record "all my records of ticks <= T came before this". An owner has completed T
+ * when every ring's watermark is >= T and publishes that; TX emits tick T when every owner has
+ * completed it. So a tick's deltas contain exactly the frames received in it, whatever the
+ * layout.
+ *
+ * Replay adds one rule, lockstep: an RX lcore applies frames of tick T + 1 only once TX has
+ * emitted T, so owners never run ahead of the tick TX is reading and the output is the same
+ * bytes for every layout (DESIGN invariant 5). Live, nobody waits: RX never blocks (invariant 6)
+ * and the deadlines are the TSC's.
+ *
+ * Start and end: each RX publishes the first tick it saw (live: the tick it started in); TX
+ * starts at the smallest, numbering ticks on the wire from 1. At the end of a capture (or on
+ * SIGINT/SIGTERM) each RX publishes its last tick and sends the final watermark (UINT64_MAX);
+ * TX emits through the last tick of all, then the end of session, and says the pipeline is done.
+ */
+#ifndef FC_TICK_H
+#define FC_TICK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+
+#define FC_TICK_MAX_RX     16u
+#define FC_TICK_MAX_OWNERS 16u
+#define FC_TICK_NONE       UINT64_MAX /* "no tick": an RX that saw no frame, the final watermark */
+
+struct fc_tick_rx_pub {
+	uint64_t first_tick; /* 0 until known; FC_TICK_NONE if the RX ended without a frame */
+	uint64_t last_tick;  /* valid once eof */
+	uint32_t eof;        /* the RX has sent its final watermark */
+} __rte_cache_aligned;
+
+struct fc_tick_owner_pub {
+	uint64_t done; /* every record of ticks <= done is applied */
+} __rte_cache_aligned;
+
+struct fc_tick_sync {
+	bool replay;
+	uint64_t tick_ns;
+	uint32_t n_rx;
+	uint32_t n_owners;
+	struct fc_tick_rx_pub rx[FC_TICK_MAX_RX];
+	struct fc_tick_owner_pub owner[FC_TICK_MAX_OWNERS];
+	struct {
+		uint64_t first;    /* S: the first tick on the wire; 0 until known */
+		uint64_t done;     /* the last tick TX emitted (S - 1 before the first) */
+		uint32_t finished; /* end of session sent: every lcore may leave its loop */
+	} tx __rte_cache_aligned;
+	struct {
+		uint32_t stop; /* SIGINT/SIGTERM: RX lcores stop receiving */
+	} ctl __rte_cache_aligned;
+};
+
+static inline uint64_t
+fc_tick_load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void
+fc_tick_store(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline uint32_t
+fc_tick_load32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void
+fc_tick_store32(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline uint64_t
+fc_tick_of(const struct fc_tick_sync *s, uint64_t now_ns)
+{
+	return now_ns / s->tick_ns;
+}
+
+/*
+ * Replay lockstep: may an RX apply frames of tick t now? Always live; in replay only once TX
+ * has emitted t - 1 (and knows where the session starts).
+ */
+static inline bool
+fc_tick_may_apply(const struct fc_tick_sync *s, uint64_t t)
+{
+	uint64_t first;
+
+	if (!s->replay)
+		return true;
+	first = fc_tick_load(&s->tx.first);
+	return first != 0 && (t <= first || fc_tick_load(&s->tx.done) >= t - 1);
+}
+
+#endif /* FC_TICK_H */

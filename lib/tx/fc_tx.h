@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TX role: once every owner has completed tick T (fc_tick.h), it merges the owners' dirty
+ * sets for T, takes each player's newest candidate across owners, and multicasts the deltas as
+ * downlink packets (docs/protocol.md): a position when a player moved past the dead band or
+ * changed status, every player at least once per refresh period (spread evenly over the ticks),
+ * a heartbeat when a tick has nothing to say, the snapshot loop on its own channel, and the end
+ * of session. Ethernet/IPv4/UDP headers are written by hand (fc_pkt). TX never blocks an owner:
+ * it reads their state under sequence counters.
+ */
+#ifndef FC_TX_H
+#define FC_TX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mempool.h>
+
+#include "fc_grid.h"
+#include "fc_pkt.h"
+#include "fc_tick.h"
+
+#define FC_TX_MAX_BATCH     64u  /* packets sent with one tx_burst */
+#define FC_TX_RETRIES       3u   /* tx_burst attempts for what the NIC did not take */
+#define FC_TX_SNAP_PER_PART 160u /* positions in one snapshot part: fills a 1400-byte packet */
+
+struct fc_tx_stats {
+	uint64_t ticks;
+	uint64_t packets; /* handed to the NIC */
+	uint64_t bytes;
+	uint64_t positions; /* position entries sent on the incremental channel */
+	uint64_t heartbeats;
+	uint64_t snapshots; /* full passes of the snapshot loop */
+	uint64_t snapshot_packets;
+	uint64_t tx_retries; /* tx_burst calls beyond the first */
+	uint64_t tx_drops;   /* packets the NIC never took after FC_TX_RETRIES */
+	uint64_t alloc_fail; /* no mbuf for a packet */
+	uint64_t full_scans; /* an owner's dirty list was reused before TX read it */
+};
+
+/* What TX last told subscribers about a player. */
+struct fc_tx_player {
+	int32_t x_mm, y_mm, z_mm;
+	uint8_t status; /* FC_POS_S_*, 0 = never sent */
+	uint8_t reserved[3];
+};
+
+struct fc_tx {
+	/* set up by the dataplane */
+	uint16_t port;
+	uint16_t queue;
+	struct rte_mempool *pool;
+	struct fc_tick_sync *sync;
+	uint32_t n_owners;
+	const struct fc_owner_state *owner[FC_TICK_MAX_OWNERS];
+	uint32_t n_players;
+	struct fc_pkt_tx_tmpl tmpl;
+	uint32_t session_id_cfg; /* 0: derived from the first tick */
+	uint64_t dead_band_sq;   /* mm^2 */
+	uint64_t stale_ns;
+	uint32_t refresh_ticks;
+	uint32_t snapshot_ticks;
+	struct fc_tx_player *sent; /* n_players */
+	uint64_t *want;            /* bitmap of the players to look at this tick */
+	uint32_t want_words;
+	uint16_t *tmp; /* n_players: one owner's dirty list */
+
+	/* state */
+	bool started;
+	uint64_t first; /* S */
+	uint32_t session_id;
+	uint64_t pkt_seq[2]; /* next packet_seq per channel */
+	uint64_t next_event_seq;
+	uint32_t snapshot_id;
+	uint16_t n_out;
+	struct rte_mbuf *out[FC_TX_MAX_BATCH];
+
+	struct fc_tx_stats st __rte_cache_aligned;
+} __rte_cache_aligned;
+
+/*
+ * One unit of TX work: emits every tick the owners have completed, and the end of session
+ * once all input has ended. Returns false once the end of session has been sent.
+ */
+bool fc_tx_poll(struct fc_tx *tx);
+
+#endif /* FC_TX_H */
