@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""The replay suite: captures built by mkcapture, replayed through floord (net_pcap in and out),
+the output decoded by an independent decoder (decode_capture, on ref_codec).
+
+  test_replay.py FLOORD game          a game: continuity, ticks, positions, counters, mempool
+  test_replay.py FLOORD layouts       DESIGN invariant 5: every layout, byte-identical output
+  test_replay.py FLOORD hostile       invariant 6: bad input is counted by reason and changes
+                                      nothing: the output equals the clean game's
+  test_replay.py FLOORD refusals      bad configuration and layouts fail before any packet
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+from harness import Checks  # noqa: E402
+
+
+def game(floord, work, ok):
+    cap, roster, keys, summ = harness.make_capture(work, "game", players=40, gateways=4,
+                                                   seconds=4.0)
+    floor = os.path.join(work, "floor.ini")
+    harness.write_floor(floor, roster, keys, "rx+owner/tx")
+    out = os.path.join(work, "game.out.pcap")
+    _, rep, _ = harness.run_floord(floord, floor, [cap], out, work, "game")
+    s, _ = harness.decode(out)
+
+    ok(not s["problems"], "the output decodes with no problem", s["problems"][:5])
+    ch0 = s["channels"]["0"]["packets"]
+    ch1 = s["channels"]["1"]["packets"]
+    ok([p[0] for p in ch0] == list(range(1, len(ch0) + 1)), "channel 0 packet_seq runs 1, 2, 3...")
+    ok([p[0] for p in ch1] == list(range(1, len(ch1) + 1)), "channel 1 packet_seq runs 1, 2, 3...")
+    ticks = sorted({p[1] for p in ch0})
+    ok(ticks == list(range(1, ticks[-1] + 1)), "every tick has a channel-0 packet")
+    times = {p[1]: p[2] for p in ch0}
+    ok(all(times[t + 1] - times[t] == 50_000_000 for t in ticks[:-1]),
+       "one tick every 50 ms of capture time")
+    span = summ["last_ts_ns"] - summ["first_ts_ns"]
+    ok(abs(rep["tx"]["ticks"] - span / 50e6) <= 2, "ticks cover the capture",
+       f"{rep['tx']['ticks']} ticks for {span / 1e9:.2f} s")
+    ok(ch0[-1][3] == 0xFFFF and ch1[-1][3] == 0xFFFF, "both channels end with the end of session")
+    ok(s["snapshots_complete"] >= 3, "the snapshot loop ran once a second",
+       s["snapshots_complete"])
+
+    # Final positions: what a subscriber holds is within the dead band (50 mm) plus rounding of
+    # the truth, for every player.
+    want = summ["final_positions"]
+    got = s["final_state"]["positions"]
+    worst = 0
+    for p, w in want.items():
+        g = got.get(str(p))
+        if g is None:
+            worst = 1e9
+            break
+        worst = max(worst, abs(g["x_cm"] * 10 - w["x_mm"]), abs(g["y_cm"] * 10 - w["y_mm"]))
+    ok(len(got) == len(want) and worst <= 55, "every player's final position within the dead band",
+       f"{len(got)}/{len(want)} players, worst {worst} mm")
+    # The last snapshot agrees with the incremental channel as of its tick.
+    snap = s["last_snapshot"]
+    ok(snap and len(snap["positions"]) == len(want), "the last snapshot lists every player")
+
+    # Counters: floord counted exactly what mkcapture sent.
+    exp = summ["expected_counters"]
+    ok(rep["rx"]["gw_frames"] == summ["classes"].get("valid_frames", rep["rx"]["gw_frames"]),
+       "every gateway frame accepted")
+    ok(rep["drops"]["total"] == 0, "no drops in a clean game", rep["drops"])
+    ok(rep["owners"]["applied"] == exp.get("owners.applied", rep["owners"]["applied"]),
+       "applied fixes as sent", (rep["owners"], exp))
+    ok(rep["mempool"]["in_use_at_exit"] == 0, "every mbuf back in the mempool after the run")
+
+
+def layouts(floord, work, ok):
+    cap, roster, keys, _ = harness.make_capture(work, "lay", players=30, gateways=4,
+                                                seconds=3.0, scenario="hostile")
+    split = harness.split_by_gateway(cap, 2, os.path.join(work, "lay.q"))
+    ref = None
+    for name, (_, _, _, nq) in harness.LAYOUTS.items():
+        floor = os.path.join(work, f"floor-{name.replace('/', '_')}.ini")
+        harness.write_floor(floor, roster, keys, name)
+        out = os.path.join(work, f"lay-{name.replace('/', '_')}.out.pcap")
+        harness.run_floord(floord, floor, [cap] if nq == 1 else split, out, work,
+                           name.replace("/", "_"))
+        s, frames = harness.decode(out)
+        ok(not s["problems"], f"{name}: output decodes with no problem", s["problems"][:3])
+        if ref is None:
+            ref = (name, frames)
+            ok(len(frames) > 100, f"{name}: {len(frames)} frames")
+            continue
+        same = frames == ref[1]
+        detail = ""
+        if not same:
+            n = next((i for i, (a, b) in enumerate(zip(frames, ref[1])) if a != b),
+                     min(len(frames), len(ref[1])))
+            detail = f"{len(frames)} vs {len(ref[1])} frames, first difference at frame {n}"
+        ok(same, f"{name}: byte-identical to {ref[0]}", detail)
+
+
+def hostile(floord, work, ok):
+    bad, roster, keys, summ = harness.make_capture(work, "bad", players=30, gateways=4,
+                                                   seconds=3.0, scenario="hostile", seed=7)
+    # The same capture without the frames floord must drop: what state may depend on.
+    dropped = {h["frame_index"] for h in summ["hostile"]
+               if h["counter"].split(".")[0] in ("net", "uplink", "pipeline")}
+    clean = os.path.join(work, "clean.pcap")
+    harness.filter_capture(bad, clean, lambda i: i not in dropped)
+    floor = os.path.join(work, "floor.ini")
+    harness.write_floor(floor, roster, keys, "1rx-2owners")
+    outs = {}
+    for name, cap in (("clean", clean), ("bad", bad)):
+        out = os.path.join(work, f"{name}.out.pcap")
+        _, rep, _ = harness.run_floord(floord, floor, [cap], out, work, name)
+        outs[name] = (rep, harness.decode(out))
+    rep = outs["bad"][0]
+    ok(len(dropped) >= 20, f"{len(dropped)} hostile frames in the capture")
+    for counter, n in sorted(summ["expected_counters"].items()):
+        section, _, reason = counter.partition(".")
+        if section in ("net", "uplink", "pipeline"):
+            got = rep["drops"][section][reason]
+        elif section == "owners":
+            got = rep["owners"][reason]
+        else:
+            continue
+        ok(got == n, f"counted {counter} = {n}", f"floord counted {got}")
+    listed = {k for k in summ["expected_counters"] if k.split(".")[0] in ("net", "uplink", "pipeline")}
+    others = {f"{sec}.{r}": v for sec in ("net", "uplink", "pipeline")
+              for r, v in rep["drops"][sec].items() if v and f"{sec}.{r}" not in listed}
+    ok(not others, "no drop counted that was not sent", others)
+    # Invariant 6: none of it changed state: the output is the capture-without-them's, byte for byte.
+    a, b = outs["clean"][1], outs["bad"][1]
+    ok(a[0]["final_state"]["positions"] == b[0]["final_state"]["positions"],
+       "final positions identical to the run without the bad frames")
+    ok(a[1] == b[1], "output capture byte-identical to the run without the bad frames",
+       f"{len(a[1])} vs {len(b[1])} frames")
+
+
+def refusals(floord, work, ok):
+    cap, roster, keys, _ = harness.make_capture(work, "r", players=5, gateways=1, seconds=0.5)
+    out = os.path.join(work, "r.out.pcap")
+
+    floor = os.path.join(work, "bad-cell.ini")
+    harness.write_floor(floor, roster, keys, "rtc")
+    with open(floor) as f:
+        text = f.read().replace("tick_ms = 50", "tick_ms = 50\ncell_mm = 300")
+    with open(floor, "w") as f:
+        f.write(text)
+    rc, _, log = harness.run_floord(floord, floor, [cap], out, work, "badcell", check=False)
+    ok(rc == 3 and "cell_mm" in log and "300" in log and "power of two" in log,
+       "a bad floor value is refused naming the key, the value and what was expected", log[-300:])
+    ok(not os.path.exists(out), "refused before the port was opened (no output capture)")
+
+    floor = os.path.join(work, "lcore5.ini")
+    harness.write_floor(floor, roster, keys, "rtc")
+    with open(floor) as f:
+        text = f.read().replace("tx = 0", "tx = 5")
+    with open(floor, "w") as f:
+        f.write(text)
+    rc, _, log = harness.run_floord(floord, floor, [cap], out, work, "lcore5", check=False)
+    ok(rc != 0 and "lcore 5" in log and "not enable" in log,
+       "a layout naming an lcore the EAL did not enable is refused", log[-300:])
+
+    floor = os.path.join(work, "two.ini")
+    harness.write_floor(floor, roster, keys, "rx+owner/tx")
+    rc, _, log = harness.run_floord(floord, floor, [cap], out, work, "overcommit", check=False,
+                                    lcores="0@0,1@0")
+    ok(rc != 0 and "more busy lcores than CPUs" in log,
+       "two busy lcores on one CPU are refused", log[-300:])
+
+    rc, _, log = harness.run_floord(floord, floor, [cap], out, work, "numa", check=False,
+                                    args=("--numa-report",))
+    ok(rc == 0 and "NUMA placement report" in log and "ring         fc_rx0_own0" in log
+       and "0 cross-node hops" in log and "port 0" in log,
+       "--numa-report lists port, lcores, rings and hops, then exits", log[-400:])
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__)
+        return 2
+    floord, what = argv[1], argv[2]
+    ok = Checks()
+    with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
+        {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals}[what](
+            floord, work, ok)
+    return ok.exit()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
