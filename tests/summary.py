@@ -6,7 +6,14 @@ import sys
 
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
-    with open(path) as f:
+    try:
+        f = open(path)
+    except OSError:
+        # No log: the build or the setup failed before meson test ran. That is a failure.
+        print(f"summary: {path} missing: its build did not get as far as the tests")
+        failed += 1
+        continue
+    with f:
         for line in f:
             if not line.strip():
                 continue

@@ -153,8 +153,11 @@ fc_dataplane_report(const struct fc_dataplane *dp, FILE *out)
 		"               %" PRIu64 " retries, %" PRIu64 " dropped by the NIC, %" PRIu64
 		" without mbuf, %" PRIu64 " full scans\n",
 		tx->tx_retries, tx->tx_drops, tx->alloc_fail, tx->full_scans);
-	fprintf(out, "  mempool      %u mbufs, %" PRIu64 " in use after the run%s\n", dp->mbufs,
-		dp->mempool_in_use_at_exit, dp->mempool_in_use_at_exit ? " (LEAK)" : "");
+	fprintf(out,
+		"  mempool      %u mbufs, %" PRIu64 " in use after the run%s; %" PRIu64
+		" frames left on the queues at the end, discarded\n",
+		dp->mbufs, dp->mempool_in_use_at_exit, dp->mempool_in_use_at_exit ? " (LEAK)" : "",
+		dp->drained_at_exit);
 }
 
 void
@@ -205,8 +208,10 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		"}",
 		tx->ticks, tx->packets, tx->bytes, tx->positions, tx->heartbeats, tx->snapshots,
 		tx->snapshot_packets, tx->tx_retries, tx->tx_drops, tx->alloc_fail, tx->full_scans);
-	fprintf(out, ", \"mempool\": {\"size\": %u, \"in_use_at_exit\": %" PRIu64 "}}\n", dp->mbufs,
-		dp->mempool_in_use_at_exit);
+	fprintf(out,
+		", \"mempool\": {\"size\": %u, \"in_use_at_exit\": %" PRIu64
+		", \"drained_at_exit\": %" PRIu64 "}}\n",
+		dp->mbufs, dp->mempool_in_use_at_exit, dp->drained_at_exit);
 }
 
 /* ---- telemetry: the same figures, live, under /floorcast/ (dpdk-telemetry.py) ------------ */
@@ -255,15 +260,15 @@ tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
 	sum(tel_dp, &t);
 	rte_tel_data_start_dict(d);
 	for (unsigned int i = 1; i < FC_PKT__COUNT; i++) {
-		snprintf(name, sizeof(name), "net.%s", fc_pkt_verdict_name(i));
+		snprintf(name, sizeof(name), "net_%s", fc_pkt_verdict_name(i));
 		rte_tel_data_add_dict_u64(d, name, t.rx.pkt_drop[i]);
 	}
 	for (unsigned int i = 1; i < FC_UP_E__COUNT; i++) {
-		snprintf(name, sizeof(name), "uplink.%s", fc_up_err_name(i));
+		snprintf(name, sizeof(name), "uplink_%s", fc_up_err_name(i));
 		rte_tel_data_add_dict_u64(d, name, t.rx.up_drop[i]);
 	}
 	for (unsigned int i = 0; i < FC_RX_DROP__COUNT; i++) {
-		snprintf(name, sizeof(name), "pipeline.%s", fc_rx_drop_name(i));
+		snprintf(name, sizeof(name), "pipeline_%s", fc_rx_drop_name(i));
 		rte_tel_data_add_dict_u64(d, name, t.rx.drop[i]);
 	}
 	return 0;
@@ -305,21 +310,21 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 	for (uint32_t r = 0; r < tel_dp->n_rx; r++) {
 		const struct fc_rx_stats *s = &tel_dp->rx[r]->st;
 
-		snprintf(name, sizeof(name), "rx%u.lcore", r);
+		snprintf(name, sizeof(name), "rx%u_lcore", r);
 		rte_tel_data_add_dict_u64(d, name, tel_dp->cfg->rx_lcores[r]);
-		snprintf(name, sizeof(name), "rx%u.frames", r);
+		snprintf(name, sizeof(name), "rx%u_frames", r);
 		rte_tel_data_add_dict_u64(d, name, s->frames);
-		snprintf(name, sizeof(name), "rx%u.ring_full", r);
+		snprintf(name, sizeof(name), "rx%u_ring_full", r);
 		rte_tel_data_add_dict_u64(d, name, s->drop[FC_RX_DROP_RING_FULL]);
 		for (uint32_t o = 0; o < tel_dp->n_owners; o++) {
-			snprintf(name, sizeof(name), "rx%u.ring_hwm.owner%u", r, o);
+			snprintf(name, sizeof(name), "rx%u_ring_hwm_owner%u", r, o);
 			rte_tel_data_add_dict_u64(d, name, s->ring_hwm[o]);
 		}
 	}
 	for (uint32_t o = 0; o < tel_dp->n_owners; o++) {
-		snprintf(name, sizeof(name), "owner%u.lcore", o);
+		snprintf(name, sizeof(name), "owner%u_lcore", o);
 		rte_tel_data_add_dict_u64(d, name, tel_dp->cfg->owner_lcores[o]);
-		snprintf(name, sizeof(name), "owner%u.applied", o);
+		snprintf(name, sizeof(name), "owner%u_applied", o);
 		rte_tel_data_add_dict_u64(d, name, tel_dp->owner[o]->st.applied);
 	}
 	return 0;
@@ -334,7 +339,7 @@ fc_dataplane_telemetry_register(struct fc_dataplane *dp)
 	rc |= rte_telemetry_register_cmd("/floorcast/stats", tel_stats,
 					 "floord totals: frames, fixes, drops, applied, ticks, TX");
 	rc |= rte_telemetry_register_cmd("/floorcast/drops", tel_drops,
-					 "floord drops by reason (net., uplink., pipeline.)");
+					 "floord drops by reason (net_*, uplink_*, pipeline_*)");
 	rc |= rte_telemetry_register_cmd("/floorcast/latency", tel_latency,
 					 "RX burst -> applied latency percentiles, ns");
 	rc |= rte_telemetry_register_cmd("/floorcast/lcores", tel_lcores,

@@ -169,7 +169,11 @@ handle_frame(struct fc_rx *rx, struct rte_mbuf *m, uint64_t tsc)
 	}
 }
 
-/* The end of input: flush, publish the last tick, deliver the final watermark everywhere. */
+/*
+ * The end of input: flush, publish the last tick, deliver the final watermark everywhere. The
+ * last tick is published before the final watermark is sent, so an owner that has seen it
+ * (and TX that has seen the owner's "done") also sees where the session ends (fc_tick.h).
+ */
 static bool
 finish(struct fc_rx *rx)
 {
@@ -178,7 +182,7 @@ finish(struct fc_rx *rx)
 
 	if (!rx->finishing) {
 		rx->finishing = true;
-		/* Frames held by a lockstep wait are dropped only on stop; count them as frames. */
+		/* Frames a lockstep wait held back when a stop came: freed, never applied. */
 		for (; rx->i_pend < rx->n_pend; rx->i_pend++)
 			rte_pktmbuf_free(rx->pend[rx->i_pend]);
 		if (!rx->started) {
@@ -187,6 +191,7 @@ finish(struct fc_rx *rx)
 		} else {
 			pub->last_tick = rx->cur_tick;
 		}
+		fc_tick_store32(&pub->eof, 1);
 		for (uint32_t o = 0; o < rx->n_owners; o++) {
 			flush_owner(rx, o);
 			rx->wm_want[o] = FC_TICK_NONE;
@@ -198,7 +203,6 @@ finish(struct fc_rx *rx)
 	}
 	if (owed)
 		return true;
-	fc_tick_store32(&pub->eof, 1);
 	rx->done = true;
 	return false;
 }

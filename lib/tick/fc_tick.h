@@ -19,8 +19,9 @@
  *
  * Start and end: each RX publishes the first tick it saw (live: the tick it started in); TX
  * starts at the smallest, numbering ticks on the wire from 1. At the end of a capture (or on
- * SIGINT/SIGTERM) each RX publishes its last tick and sends the final watermark (UINT64_MAX);
- * TX emits through the last tick of all, then the end of session, and says the pipeline is done.
+ * SIGINT/SIGTERM) each RX publishes its last tick, then sends the final watermark (UINT64_MAX),
+ * which completes every later tick at the owners: TX therefore never emits a tick past the last
+ * tick of all, then sends the end of session and says the pipeline is done.
  */
 #ifndef FC_TICK_H
 #define FC_TICK_H
@@ -37,7 +38,7 @@
 struct fc_tick_rx_pub {
 	uint64_t first_tick; /* 0 until known; FC_TICK_NONE if the RX ended without a frame */
 	uint64_t last_tick;  /* valid once eof */
-	uint32_t eof;        /* the RX has sent its final watermark */
+	uint32_t eof;        /* last_tick is final; the final watermark follows it */
 } __rte_cache_aligned;
 
 struct fc_tick_owner_pub {

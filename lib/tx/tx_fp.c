@@ -345,21 +345,26 @@ fc_tx_poll(struct fc_tx *tx)
 		return false;
 	if (!tx->started && !try_start(tx))
 		return true;
-	last = last_tick(tx);
 	if (tx->first == FC_TICK_NONE) {
+		last = last_tick(tx);
 		if (last != 0)
 			emit_end_of_session(tx, 0);
 		return last == 0;
 	}
 	for (;;) {
 		t = fc_tick_load(&tx->sync->tx.done) + 1;
+		for (uint32_t o = 0; o < tx->n_owners; o++)
+			if (fc_tick_load(&tx->sync->owner[o].done) < t)
+				return true;
+		/*
+		 * Every owner has completed t. Past the input's end they all say so (the final
+		 * watermark), and the last tick, published before it, is visible here: stop there.
+		 */
+		last = last_tick(tx);
 		if (last != 0 && (last == FC_TICK_NONE || t > last)) {
 			emit_end_of_session(tx, t);
 			return false;
 		}
-		for (uint32_t o = 0; o < tx->n_owners; o++)
-			if (fc_tick_load(&tx->sync->owner[o].done) < t)
-				return true;
 		emit_tick(tx, t);
 	}
 }
