@@ -3,7 +3,7 @@
  * floord, the floor server: EAL arguments, then `--` and floord's own. Argument parsing and
  * wiring only; the pipeline is lib/dataplane.
  *
- *   floord [EAL args] -- --floor FILE [--replay] [--numa-report] [--report-json FILE]
+ *   floord [EAL args] -- --floor FILE [--replay [--pace]] [--numa-report] [--report-json FILE]
  *
  * The floor file (and the roster, keys and port profile it names) is loaded and checked before
  * the EAL starts, so a bad configuration fails fast with a message naming the file, the key,
@@ -36,11 +36,13 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: floord [EAL args] -- --floor FILE [--replay] [--numa-report]\n"
+		"usage: floord [EAL args] -- --floor FILE [--replay [--pace]] [--numa-report]\n"
 		"              [--report-json FILE]\n"
 		"  --floor FILE        the floor file (docs/configuration.md)\n"
 		"  --replay            the clock is the capture's timestamps (net_pcap); the end of\n"
 		"                      the capture ends the session\n"
+		"  --pace              with --replay: take each frame when its capture time comes (as\n"
+		"                      it arrived), not as fast as the file reads: for latency\n"
 		"  --numa-report       print where every port, queue, ring, shard, mempool and lcore\n"
 		"                      lives and every cross-node hop, then exit\n"
 		"  --report-json FILE  also write the exit report as JSON\n");
@@ -50,6 +52,7 @@ struct args {
 	const char *floor;
 	const char *report_json;
 	bool replay;
+	bool pace;
 	bool numa_report;
 };
 
@@ -59,6 +62,7 @@ parse_args(int argc, char **argv, struct args *a)
 	static const struct option opts[] = {
 		{ "floor", required_argument, NULL, 'f' },
 		{ "replay", no_argument, NULL, 'r' },
+		{ "pace", no_argument, NULL, 'p' },
 		{ "numa-report", no_argument, NULL, 'n' },
 		{ "report-json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -75,6 +79,9 @@ parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'r':
 			a->replay = true;
+			break;
+		case 'p':
+			a->pace = true;
 			break;
 		case 'n':
 			a->numa_report = true;
@@ -93,6 +100,10 @@ parse_args(int argc, char **argv, struct args *a)
 	if (optind != argc) {
 		fprintf(stderr, "floord: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
+		return -1;
+	}
+	if (a->pace && !a->replay) {
+		fprintf(stderr, "floord: --pace goes with --replay\n");
 		return -1;
 	}
 	if (a->floor == NULL) {
@@ -142,6 +153,7 @@ main(int argc, char **argv)
 		return EXIT_EAL;
 	}
 	opts.replay = a.replay;
+	opts.pace = a.pace;
 	running = fc_dataplane_create(&cfg, &opts, err, sizeof(err));
 	if (running == NULL) {
 		fprintf(stderr, "floord: %s\n", err);

@@ -48,6 +48,7 @@ struct fc_dataplane {
 	struct fc_lcore_plan plan[RTE_MAX_LCORE];
 	uint64_t tsc_hz;
 	uint64_t mempool_in_use_at_exit;
+	uint64_t elapsed_ns;      /* wall time of the run, lcores launched to all done */
 	uint64_t drained_at_exit; /* frames left on the RX queues after the end of session */
 	bool ran;
 };

@@ -21,6 +21,7 @@ struct fc_dataplane;
 
 struct fc_dataplane_opts {
 	bool replay; /* the clock is the capture's timestamps; the end of input ends the run */
+	bool pace;   /* replay at capture speed: a frame is taken when the TSC reaches its time */
 };
 
 /*

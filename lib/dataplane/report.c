@@ -59,6 +59,36 @@ tsc_to_ns(const struct fc_dataplane *dp, uint64_t tsc)
 	return (uint64_t)((double)tsc * 1e9 / (double)dp->tsc_hz);
 }
 
+/* The process's peak resident set (VmHWM), kB; 0 if /proc cannot say. Control path only. */
+static uint64_t
+peak_rss_kb(void)
+{
+	char line[128];
+	uint64_t kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %" SCNu64, &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static uint64_t
+mempool_bytes(const struct fc_dataplane *dp)
+{
+	return (uint64_t)dp->pool->size *
+	       (dp->pool->header_size + dp->pool->elt_size + dp->pool->trailer_size);
+}
+
+static double
+fixes_per_s(const struct fc_dataplane *dp, const struct totals *t)
+{
+	return dp->elapsed_ns ? (double)t->own.records * 1e9 / (double)dp->elapsed_ns : 0;
+}
+
 static const double quantiles[] = { 0.50, 0.90, 0.99, 0.999 };
 static const char *const quantile_names[] = { "p50", "p90", "p99", "p999" };
 
@@ -153,11 +183,13 @@ fc_dataplane_report(const struct fc_dataplane *dp, FILE *out)
 		"               %" PRIu64 " retries, %" PRIu64 " dropped by the NIC, %" PRIu64
 		" without mbuf, %" PRIu64 " full scans\n",
 		tx->tx_retries, tx->tx_drops, tx->alloc_fail, tx->full_scans);
+	fprintf(out, "  run          %.3f s, %.0f fixes/s applied; peak RSS %" PRIu64 " kB\n",
+		dp->elapsed_ns / 1e9, fixes_per_s(dp, &t), peak_rss_kb());
 	fprintf(out,
-		"  mempool      %u mbufs, %" PRIu64 " in use after the run%s; %" PRIu64
+		"  mempool      %u mbufs (%.1f MiB), %" PRIu64 " in use after the run%s; %" PRIu64
 		" frames left on the queues at the end, discarded\n",
-		dp->mbufs, dp->mempool_in_use_at_exit, dp->mempool_in_use_at_exit ? " (LEAK)" : "",
-		dp->drained_at_exit);
+		dp->mbufs, mempool_bytes(dp) / 1048576.0, dp->mempool_in_use_at_exit,
+		dp->mempool_in_use_at_exit ? " (LEAK)" : "", dp->drained_at_exit);
 }
 
 void
@@ -209,9 +241,13 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		tx->ticks, tx->packets, tx->bytes, tx->positions, tx->heartbeats, tx->snapshots,
 		tx->snapshot_packets, tx->tx_retries, tx->tx_drops, tx->alloc_fail, tx->full_scans);
 	fprintf(out,
-		", \"mempool\": {\"size\": %u, \"in_use_at_exit\": %" PRIu64
+		", \"run\": {\"elapsed_ns\": %" PRIu64
+		", \"fixes_per_s\": %.0f, \"peak_rss_kb\": %" PRIu64 "}",
+		dp->elapsed_ns, fixes_per_s(dp, &t), peak_rss_kb());
+	fprintf(out,
+		", \"mempool\": {\"size\": %u, \"bytes\": %" PRIu64 ", \"in_use_at_exit\": %" PRIu64
 		", \"drained_at_exit\": %" PRIu64 "}}\n",
-		dp->mbufs, dp->mempool_in_use_at_exit, dp->drained_at_exit);
+		dp->mbufs, mempool_bytes(dp), dp->mempool_in_use_at_exit, dp->drained_at_exit);
 }
 
 /* ---- telemetry: the same figures, live, under /floorcast/ (dpdk-telemetry.py) ------------ */

@@ -285,7 +285,8 @@ emit_end_of_session(struct fc_tx *tx, uint64_t tick)
 {
 	struct pkt p;
 
-	/* The last packet of each channel (docs/protocol.md section 4.2). */
+	/* The last packet of each channel (docs/protocol.md section 4.2): part of the last tick,
+	 * sent as it ends, not stamped with the end of a tick that never comes. */
 	for (uint8_t chan = FC_DL_CHAN_INCREMENTAL; chan <= FC_DL_CHAN_SNAPSHOT; chan++)
 		if (pkt_begin(tx, &p, chan, tick, (tick + 1) * tx->sync->tick_ns))
 			pkt_send(tx, &p, chan, fc_dl_finish_end_of_session(&p.b));
@@ -362,7 +363,7 @@ fc_tx_poll(struct fc_tx *tx)
 		 */
 		last = last_tick(tx);
 		if (last != 0 && (last == FC_TICK_NONE || t > last)) {
-			emit_end_of_session(tx, t);
+			emit_end_of_session(tx, t - 1);
 			return false;
 		}
 		emit_tick(tx, t);
