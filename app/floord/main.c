@@ -3,7 +3,7 @@
  * floord, the floor server: EAL arguments, then `--` and floord's own. Argument parsing and
  * wiring only; the pipeline is lib/dataplane.
  *
- *   floord [EAL args] -- --floor FILE [--replay [--pace]] [--numa-report] [--report-json FILE]
+ *   floord [EAL args] -- --floor FILE [--replay [--pace[=SPEED]]] [--numa-report] [--report-json FILE]
  *
  * The floor file (and the roster, keys and port profile it names) is loaded and checked before
  * the EAL starts, so a bad configuration fails fast with a message naming the file, the key,
@@ -36,13 +36,14 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: floord [EAL args] -- --floor FILE [--replay [--pace]] [--numa-report]\n"
+		"usage: floord [EAL args] -- --floor FILE [--replay [--pace[=SPEED]]] [--numa-report]\n"
 		"              [--report-json FILE]\n"
 		"  --floor FILE        the floor file (docs/configuration.md)\n"
 		"  --replay            the clock is the capture's timestamps (net_pcap); the end of\n"
 		"                      the capture ends the session\n"
-		"  --pace              with --replay: take each frame when its capture time comes (as\n"
-		"                      it arrived), not as fast as the file reads: for latency\n"
+		"  --pace[=SPEED]      with --replay: take each frame when its capture time comes (as\n"
+		"                      it arrived), not as fast as the file reads; SPEED 2 is twice\n"
+		"                      as fast (default 1): for latency and sustained-rate runs\n"
 		"  --numa-report       print where every port, queue, ring, shard, mempool and lcore\n"
 		"                      lives and every cross-node hop, then exit\n"
 		"  --report-json FILE  also write the exit report as JSON\n");
@@ -52,7 +53,7 @@ struct args {
 	const char *floor;
 	const char *report_json;
 	bool replay;
-	bool pace;
+	double pace;
 	bool numa_report;
 };
 
@@ -62,7 +63,7 @@ parse_args(int argc, char **argv, struct args *a)
 	static const struct option opts[] = {
 		{ "floor", required_argument, NULL, 'f' },
 		{ "replay", no_argument, NULL, 'r' },
-		{ "pace", no_argument, NULL, 'p' },
+		{ "pace", optional_argument, NULL, 'p' },
 		{ "numa-report", no_argument, NULL, 'n' },
 		{ "report-json", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -80,9 +81,18 @@ parse_args(int argc, char **argv, struct args *a)
 		case 'r':
 			a->replay = true;
 			break;
-		case 'p':
-			a->pace = true;
+		case 'p': {
+			char *end;
+
+			a->pace = optarg == NULL ? 1.0 : strtod(optarg, &end);
+			if (optarg != NULL && (*end != '\0' || !(a->pace > 0 && a->pace <= 1000))) {
+				fprintf(stderr,
+					"floord: --pace=%s: expected a speed above 0, up to 1000\n",
+					optarg);
+				return -1;
+			}
 			break;
+		}
 		case 'n':
 			a->numa_report = true;
 			break;
@@ -102,7 +112,7 @@ parse_args(int argc, char **argv, struct args *a)
 		usage(stderr);
 		return -1;
 	}
-	if (a->pace && !a->replay) {
+	if (a->pace > 0 && !a->replay) {
 		fprintf(stderr, "floord: --pace goes with --replay\n");
 		return -1;
 	}

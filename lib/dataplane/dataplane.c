@@ -338,7 +338,8 @@ setup_rx(struct fc_dataplane *dp, char *err, size_t len)
 		rx->wall0_ns = (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
 		rx->tsc0 = rte_rdtsc();
 		rx->tsc_hz = dp->tsc_hz;
-		rx->pace = dp->opts.pace;
+		rx->pace_hz =
+			dp->opts.pace > 0 ? (uint64_t)((double)dp->tsc_hz / dp->opts.pace) : 0;
 	}
 	return 0;
 }

@@ -21,7 +21,7 @@ struct fc_dataplane;
 
 struct fc_dataplane_opts {
 	bool replay; /* the clock is the capture's timestamps; the end of input ends the run */
-	bool pace;   /* replay at capture speed: a frame is taken when the TSC reaches its time */
+	double pace; /* replay paced: 1.0 capture speed, 2.0 twice as fast; 0 as fast as it reads */
 };
 
 /*

@@ -18,7 +18,8 @@
 #include "fc_hist.h"
 #include "fc_tick.h"
 
-#define FC_OWNER_BURST 32u
+#define FC_OWNER_BURST    32u
+#define FC_OWNER_MAX_POLL 4096u /* records drained from one ring in one poll, at most */
 
 struct fc_owner_stats {
 	uint64_t records;    /* fix records dequeued */

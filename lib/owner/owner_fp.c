@@ -12,11 +12,18 @@ fc_owner_poll(struct fc_owner *o)
 	uint64_t done = FC_TICK_NONE;
 
 	for (uint32_t r = 0; r < o->n_rings; r++) {
-		unsigned int n = rte_ring_dequeue_burst_elem(o->ring[r], recs, sizeof(recs[0]),
-							     FC_OWNER_BURST, NULL);
-		uint64_t now;
+		/*
+		 * Drain up to FC_OWNER_MAX_POLL records a ring, in bursts: an RX burst of 32 full
+		 * frames is 1344 records, and an owner sharing its lcore with that RX must keep up
+		 * with it in one turn of the loop, or the ring fills.
+		 */
+		for (unsigned int k = 0; k < FC_OWNER_MAX_POLL / FC_OWNER_BURST; k++) {
+			unsigned int n = rte_ring_dequeue_burst_elem(
+				o->ring[r], recs, sizeof(recs[0]), FC_OWNER_BURST, NULL);
+			uint64_t now;
 
-		if (n > 0) {
+			if (n == 0)
+				break;
 			busy = true;
 			now = rte_rdtsc();
 			for (unsigned int i = 0; i < n; i++) {
@@ -41,6 +48,8 @@ fc_owner_poll(struct fc_owner *o)
 				}
 				fc_hist_add(&o->st.lat_tsc, now - rec->rx_tsc);
 			}
+			if (n < FC_OWNER_BURST)
+				break;
 		}
 		if (o->wm[r] < done)
 			done = o->wm[r];

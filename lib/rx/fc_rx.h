@@ -69,7 +69,7 @@ struct fc_rx {
 	int ts_offset; /* mbuf timestamp dynfield (replay), -1 live */
 	uint64_t ts_flag;
 	uint64_t wall0_ns, tsc0, tsc_hz; /* live clock: wall0 + (tsc - tsc0) / hz */
-	bool pace;                       /* replay at capture speed */
+	uint64_t pace_hz;                /* paced replay: TSC ticks a capture second; 0 off */
 	uint64_t pace_ts0, pace_tsc0;    /* the first frame's capture time and TSC */
 
 	/* loop state */

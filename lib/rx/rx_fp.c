@@ -208,8 +208,8 @@ finish(struct fc_rx *rx)
 }
 
 /*
- * Replay at capture speed: is the frame stamped ts due (the TSC has run as long since the first
- * frame as the capture had)? *tsc becomes the time it is taken, for the latency.
+ * Paced replay: is the frame stamped ts due (the TSC has run as long since the first frame as
+ * the capture had, scaled by the speed)? *tsc becomes the time it is taken, for the latency.
  */
 static inline bool
 paced(struct fc_rx *rx, uint64_t ts, uint64_t *tsc)
@@ -222,8 +222,8 @@ paced(struct fc_rx *rx, uint64_t ts, uint64_t *tsc)
 	}
 	d = ts > rx->pace_ts0 ? ts - rx->pace_ts0 : 0;
 	/* Split so that d * hz cannot overflow (a minute at 2.6 GHz would). */
-	due = rx->pace_tsc0 + d / UINT64_C(1000000000) * rx->tsc_hz +
-	      d % UINT64_C(1000000000) * rx->tsc_hz / UINT64_C(1000000000);
+	due = rx->pace_tsc0 + d / UINT64_C(1000000000) * rx->pace_hz +
+	      d % UINT64_C(1000000000) * rx->pace_hz / UINT64_C(1000000000);
 	if (now < due)
 		return false;
 	*tsc = now;
@@ -287,7 +287,7 @@ fc_rx_poll(struct fc_rx *rx)
 			uint64_t ts = *RTE_MBUF_DYNFIELD(m, rx->ts_offset, rte_mbuf_timestamp_t *) *
 				      UINT64_C(1000);
 
-			if (rx->pace && !paced(rx, ts, &tsc))
+			if (rx->pace_hz != 0 && !paced(rx, ts, &tsc))
 				break; /* not due yet: the rest of the burst waits for its time */
 			if (ts > rx->now_ns)
 				rx->now_ns = ts;

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * floorgen's engine: deterministic beacon-gateway traffic for floord, as Ethernet frames with
+ * capture timestamps (DESIGN.md section 7: replay through net_pcap). It is what
+ * tests/replay/mkcapture.py does, in C and streaming, for the design's big numbers: 65 535 tags
+ * at 30 Hz is 2 M fixes per second of capture, far beyond Python.
+ *
+ * The model (docs/protocol.md section 3 for the frames):
+ *  - players: the first n_players roster entries, one tag each. A tag gives a fix every
+ *    1/rate s with a per-tag phase (0..5 ms); fix_seq counts from 1; err_mm 20, quality 90,
+ *    flags UWB, z 1100 mm. A player random-walks at 0.5..1.5 m/s between waypoints 0.5..4 m
+ *    apart, pausing now and then, 10 cm inside the floor.
+ *  - gateways: the first n_gateways of the key table (by id), each with one key. The floor is
+ *    cut into vertical stripes (along x), one per gateway; the gateway of the stripe the player
+ *    is in at the fix's time reports the fix. Every gateway sends a fix batch every 25 ms
+ *    (phases spread over the 25 ms) holding the fixes measured since its previous one: more
+ *    than 42 are split, none is a keepalive. base_time = send - 25 ms; seq = 1 << 32 | counter
+ *    from 1, in send order. A frame's capture time is its send time plus a fixed per-gateway
+ *    latency of 200..900 us; every time is a whole us; frames come in capture-time order.
+ *  - crowded: players 0 .. n/2-1 start 1..2 m from the floor centre, walk to it and then stay
+ *    within 10 cm of it; the others play normally.
+ *  - hostile: normal play plus one frame of every class of enum fc_gen_hostile, each landing in
+ *    the floord counter fc_gen_hostile_counter() names.
+ *
+ * Generation is streamed in 25 ms steps: memory is the players' state plus a few steps of
+ * frames, whatever the length of the capture. Every choice comes from a splitmix64 stream per
+ * (seed, purpose, player or gateway), so the same parameters give the same bytes, and one
+ * player's path does not depend on how many others there are.
+ *
+ * Nothing here needs the EAL. Functions returning int give 0 or -errno with a one-line reason
+ * in err[0, err_len); the constructor returns NULL with errno set and the reason in err.
+ */
+#ifndef FC_GEN_H
+#define FC_GEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fc_config.h"
+#include "fc_gateways.h"
+#include "fc_pkt.h"
+#include "fc_uplink.h"
+
+#define FC_GEN_DEFAULT_START_NS 1767225600000000000ull /* 2026-01-01T00:00:00Z */
+#define FC_GEN_FRAME_PERIOD_US  25000u                 /* a gateway sends every 25 ms */
+#define FC_GEN_MAX_FIXES        42u /* per frame: 32 + 42 * 32 + 16 <= 1400 (section 3.3) */
+#define FC_GEN_MARGIN_MM        100 /* players keep 10 cm inside the floor */
+#define FC_GEN_HOLD_MM          100 /* crowded players stay this close to the centre */
+#define FC_GEN_FIXTURE_TAG_BASE 0x0000A4C100000000ull
+#define FC_GEN_FRAME_MAX        1518u /* the largest Ethernet frame the generator writes */
+
+enum fc_gen_scenario {
+	FC_GEN_NORMAL = 0,
+	FC_GEN_CROWDED,
+	FC_GEN_HOSTILE,
+};
+
+/*
+ * The hostile classes, in the order they are injected (mkcapture.py's order), each one frame.
+ * The first group is dropped by floord's frame classifier (net.*), the second by the uplink
+ * checks (uplink.*); the last three are valid frames with one telling record.
+ */
+enum fc_gen_hostile {
+	FC_GEN_H_RUNT = 0,
+	FC_GEN_H_BAD_MAGIC,
+	FC_GEN_H_ARP,
+	FC_GEN_H_BAD_VERSION,
+	FC_GEN_H_BAD_MSG_TYPE,
+	FC_GEN_H_IPV6_UDP,
+	FC_GEN_H_BAD_MAC_ALG,
+	FC_GEN_H_BAD_RECORD_LEN,
+	FC_GEN_H_ICMP_ECHO,
+	FC_GEN_H_BAD_RECORD_COUNT,
+	FC_GEN_H_BAD_LENGTH,
+	FC_GEN_H_IPV4_FRAGMENT,
+	FC_GEN_H_UNKNOWN_GATEWAY,
+	FC_GEN_H_UNKNOWN_KEY,
+	FC_GEN_H_OTHER_PORT,
+	FC_GEN_H_KEY_ALG_MISMATCH,
+	FC_GEN_H_REPLAY_OLD,
+	FC_GEN_H_ETH_RUNT,
+	FC_GEN_H_REPLAY_DUP,
+	FC_GEN_H_BAD_MAC,
+	FC_GEN_H_OTHER_ETHERTYPE,
+	FC_GEN_H_CLOCK_SKEW,
+	FC_GEN_H_BAD_IP_CHECKSUM,
+	FC_GEN_H_UNKNOWN_TAG, /* a fix of a tag not in the roster, inside a valid frame */
+	FC_GEN_H_BAD_UDP_LENGTH,
+	FC_GEN_H_DUPLICATE_FIX, /* a fix reported again by a second gateway, 1 ms later */
+	FC_GEN_H_OLDER_FIX,     /* a fix held back and sent 200 ms late */
+	FC_GEN_H__COUNT
+};
+
+/* The class's name as mkcapture.py spells it ("bad_mac", "ipv4_fragment", ...). */
+const char *fc_gen_hostile_name(enum fc_gen_hostile h);
+
+/* The floord counter the class lands in ("uplink.bad_mac", "net.fragment", ...). */
+const char *fc_gen_hostile_counter(enum fc_gen_hostile h);
+
+/* What to generate. fc_gen_params_init() sets every default; roster and keys have none. */
+struct fc_gen_params {
+	const struct fc_roster_entry *roster; /* the players are the first n_players entries */
+	uint32_t n_roster;
+	uint32_t n_players;             /* 1 .. n_roster; 0: all */
+	const struct fc_gw_table *keys; /* gateways and keys; only read */
+	uint32_t n_gateways;            /* the first n by gateway id: 1 .. keys->n; 0: all */
+	unsigned int mac_alg;           /* 0: each gateway's first key; else its first of this */
+	double seconds;                 /* of fixes: 0.01 .. 86400 (hostile: 0.5 or more) */
+	double rate_hz;                 /* fixes per tag per second: 0.1 .. 1000 */
+	uint64_t seed;                  /* default 1 */
+	uint32_t width_mm;              /* the floor: 201 .. 655350 mm, default 20 m x 10 m */
+	uint32_t height_mm;             /* 201 .. 655350 */
+	uint64_t start_ns;              /* capture start, rounded down to a us */
+	enum fc_gen_scenario scenario;  /* default normal */
+	uint32_t dst_ip;                /* floord's uplink address, host order: 198.18.0.1 */
+	uint16_t dst_port;              /* floord's uplink port: 47474 */
+	uint64_t clock_bound_ns;        /* the receiver's clock bound for the check: 2 s */
+	bool check; /* run every frame through fc_pkt_classify() and fc_up_accept() (default) */
+};
+
+void fc_gen_params_init(struct fc_gen_params *p);
+
+/* One gateway as the generator drives it. */
+struct fc_gen_gateway {
+	uint32_t id;
+	uint8_t key_id;
+	uint8_t mac_alg;
+	uint8_t mac[6];      /* source MAC: 02:00:00:00:<id hi>:<id lo> (02:01:<id> above 0xFFFF) */
+	uint32_t ip;         /* host order: 198.18.<1 + id / 256>.<id % 256> */
+	uint16_t port;       /* 40000 + id % 20000 */
+	uint32_t latency_us; /* capture time - send time: 200 .. 900 */
+	uint32_t phase_us;   /* first send time: i * 25 ms / n_gateways */
+	uint64_t frames;     /* frames it sent (its hostile ones included) */
+};
+
+/* A player's newest accepted fix: what floord should hold at the end (newest wins). */
+struct fc_gen_final {
+	uint64_t tag_id;
+	uint16_t player;
+	uint16_t team;
+	uint32_t fix_seq; /* 0: the player sent nothing */
+	uint64_t t_ns;    /* measurement time */
+	int32_t x_mm;
+	int32_t y_mm;
+	int32_t z_mm;
+	uint64_t arrival_ns; /* crowded, converging players: first fix within 10 cm, else 0 */
+};
+
+/* Where a hostile frame went. */
+struct fc_gen_hostile_frame {
+	uint64_t frame_index; /* in the capture, from 0 */
+	uint64_t ts_ns;
+	uint32_t gateway_id; /* 0 for frames not from a gateway */
+};
+
+/*
+ * What was written and what floord should count. The counters are computed frame by frame in
+ * capture order: by construction, and by the check when params.check is set (a frame whose
+ * outcome differs from its intent fails the run).
+ */
+struct fc_gen_result {
+	uint64_t frames;             /* written */
+	uint64_t fixes;              /* distinct fixes measured (the held-back one included) */
+	uint64_t gw_frames;          /* accepted gateway frames: floord's rx.gw_frames */
+	uint64_t keepalives;         /* of which with 0 records */
+	uint64_t fix_records;        /* records in accepted frames: floord's rx.fixes */
+	uint64_t applied;            /* owners.applied */
+	uint64_t older;              /* owners.older */
+	uint64_t duplicates;         /* owners.duplicates */
+	uint64_t unknown_tags;       /* pipeline.unknown_tag */
+	uint64_t net[FC_PKT__COUNT]; /* net.* drops, by enum fc_pkt_verdict */
+	uint64_t up[FC_UP_E__COUNT]; /* uplink.* drops, by enum fc_up_err */
+	uint64_t first_ts_ns;
+	uint64_t last_ts_ns;
+	bool hostile_sent[FC_GEN_H__COUNT];
+	struct fc_gen_hostile_frame hostile[FC_GEN_H__COUNT];
+	uint32_t n_players;
+	const struct fc_gen_final *final; /* n_players, in roster order */
+	uint32_t n_gateways;
+	const struct fc_gen_gateway *gateways;
+	uint32_t centre_x_mm; /* the floor centre (crowded) */
+	uint32_t centre_y_mm;
+	uint32_t n_converging; /* crowded: players 0 .. n_converging - 1 walk to the centre */
+};
+
+/*
+ * Receives every frame, in capture order: ts_ns is a whole microsecond. Returns 0 or -errno,
+ * which stops the run.
+ */
+typedef int (*fc_gen_sink_fn)(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len);
+
+/*
+ * Checks the parameters and sets up the players and gateways. Returns NULL with errno EINVAL
+ * (a parameter out of range; the reason in err) or ENOMEM. The params' roster and keys must
+ * outlive the generator.
+ */
+struct fc_gen *fc_gen_create(const struct fc_gen_params *p, char *err, size_t err_len);
+
+/*
+ * Generates the whole capture into sink. Returns 0; -EPROTO if the check found a frame that
+ * does not land where it was meant to (a bug: the reason names the frame); -ENOMEM; or the
+ * sink's error. Call once.
+ */
+int fc_gen_run(struct fc_gen *g, fc_gen_sink_fn sink, void *ctx, char *err, size_t err_len);
+
+/* The result of fc_gen_run(); valid until fc_gen_free(). */
+const struct fc_gen_result *fc_gen_result(const struct fc_gen *g);
+
+/*
+ * Writes the summary as JSON (the keys of mkcapture.py's summary: frames, fixes, classes,
+ * expected_counters with floord's counter names, hostile, final_positions, first/last
+ * timestamps, gateways, args). Returns 0 or -EIO.
+ */
+int fc_gen_write_summary(const struct fc_gen *g, FILE *out);
+
+void fc_gen_free(struct fc_gen *g);
+
+/* --- output ------------------------------------------------------------------------------ */
+
+/*
+ * A pcap file sink: Ethernet link type, microsecond timestamps (DPDK's net_pcap reads those)
+ * or nanosecond ones. Returns NULL with errno set and the reason in err.
+ */
+struct fc_gen_pcap *fc_gen_pcap_open(const char *path, bool nanosecond, char *err, size_t err_len);
+
+/* fc_gen_sink_fn for a struct fc_gen_pcap *. */
+int fc_gen_pcap_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len);
+
+/* Flushes and closes; returns 0 or -EIO if anything failed to be written. NULL is accepted. */
+int fc_gen_pcap_close(struct fc_gen_pcap *pc);
+
+/* --- test fixtures ------------------------------------------------------------------------ */
+
+/*
+ * The TEST key of gateway gw: SHA-256("floorcast test key for gateway <gw>"), the first 32
+ * bytes for HMAC or 16 for SipHash (mkcapture.py's keys for HMAC). Anyone can recompute it:
+ * never deploy such keys. Returns the key length, 0 for an unknown algorithm.
+ */
+unsigned int fc_gen_fixture_key(uint32_t gw, unsigned int alg, uint8_t key[FC_MAC_MAX_KEY_LEN]);
+
+/*
+ * Writes dir/roster.csv (tags FC_GEN_FIXTURE_TAG_BASE + player, team player % 8, for players
+ * 0 .. players - 1; at most FC_CFG_MAX_PLAYERS) and dir/gateways.keys (gateways 1 .. gateways,
+ * key 1, fc_gen_fixture_key() of alg, mode 0600), creating dir. Returns 0 or -errno.
+ */
+int fc_gen_write_fixtures(const char *dir, uint32_t players, uint32_t gateways, unsigned int alg,
+			  char *err, size_t err_len);
+
+#endif /* FC_GEN_H */
