@@ -15,7 +15,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -239,7 +239,7 @@ setup_tags(struct fc_dataplane *dp, char *err, size_t len)
 		.name = "fc_tags",
 		.entries = rte_align32pow2(c->n_roster < 8 ? 16 : c->n_roster * 2),
 		.key_len = sizeof(uint64_t),
-		.hash_func = rte_jhash,
+		.hash_func = rte_hash_crc, /* SSE4.2 crc32: a few instructions a tag */
 		.socket_id = dp->port_socket,
 	};
 
