@@ -20,6 +20,7 @@
 
 #include "fc_config.h"
 #include "fc_dataplane.h"
+#include "fc_game.h"
 
 enum { EXIT_USAGE = 2, EXIT_CONFIG = 3, EXIT_EAL = 4, EXIT_RUN = 5 };
 
@@ -130,6 +131,7 @@ main(int argc, char **argv)
 	char err[FC_CFG_ERR_MAX];
 	struct fc_dataplane_opts opts = { 0 };
 	struct fc_config cfg;
+	struct fc_game_layout *layout = NULL;
 	struct args a;
 	int sep = argc, rc, ret;
 
@@ -155,6 +157,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "floord: %s\n", err);
 		return EXIT_CONFIG;
 	}
+	if (cfg.layout_file[0] != '\0' &&
+	    fc_game_layout_load(cfg.layout_file, &layout, err, sizeof(err)) != 0) {
+		fprintf(stderr, "floord: %s\n", err);
+		fc_config_free(&cfg);
+		return EXIT_CONFIG;
+	}
 
 	ret = rte_eal_init(sep, argv);
 	if (ret < 0) {
@@ -163,6 +171,7 @@ main(int argc, char **argv)
 		return EXIT_EAL;
 	}
 	opts.replay = a.replay;
+	opts.layout = layout;
 	opts.pace = a.pace;
 	running = fc_dataplane_create(&cfg, &opts, err, sizeof(err));
 	if (running == NULL) {
@@ -200,6 +209,7 @@ main(int argc, char **argv)
 	fc_dataplane_free(running);
 	running = NULL;
 	fc_config_free(&cfg);
+	fc_game_layout_free(layout);
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : EXIT_RUN;
 }

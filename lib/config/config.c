@@ -50,6 +50,9 @@ static const struct fc__ini_key floor_keys[] = {
 
 	{ "roster", "file", FC__INI_PATH, CFG(roster_file), .required = true },
 
+	/* the clue layout (docs/game.md); without one, floord tracks positions only */
+	{ "game", "layout", FC__INI_PATH, CFG(layout_file) },
+
 	{ "lcores", "rx", FC__INI_LCORES, CFG(rx_lcores),
 	  .off_n = offsetof(struct fc_config, n_rx) },
 	{ "lcores", "owners", FC__INI_LCORES, CFG(owner_lcores),

@@ -68,6 +68,9 @@ struct fc_config {
 	uint32_t stale_ms;     /* no fix for longer: STALE; default 2000 */
 	uint32_t snapshot_ms;  /* the snapshot loop's period; default 1000 */
 
+	/* [game] */
+	char layout_file[FC_CFG_PATH_MAX]; /* the clue layout, "" for none (docs/game.md) */
+
 	/* [roster] */
 	char roster_file[FC_CFG_PATH_MAX];
 	struct fc_roster_entry *roster; /* n_roster entries, owned by the config */

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -290,6 +291,78 @@ setup_rings(struct fc_dataplane *dp, char *err, size_t len)
 	return 0;
 }
 
+/* Teams, clue discs, one arbiter and one claim ring per owner (on its node), TX's game state. */
+static int
+setup_game(struct fc_dataplane *dp, char *err, size_t len)
+{
+	const struct fc_game_layout *l = dp->layout;
+	int32_t *x = NULL, *y = NULL;
+	uint32_t *r = NULL;
+	int rc = -ENOMEM;
+
+	dp->team = rte_zmalloc("fc_team", (dp->n_players + 1) * sizeof(*dp->team), 0);
+	if (dp->team == NULL)
+		goto out;
+	for (uint32_t i = 0; i < dp->cfg->n_roster; i++) {
+		const struct fc_roster_entry *e = &dp->cfg->roster[i];
+
+		dp->team[e->player] = e->team;
+		if (e->team + 1u > dp->n_teams)
+			dp->n_teams = e->team + 1u;
+	}
+	if (l == NULL)
+		return 0;
+	x = calloc(l->n_clues + 1, sizeof(*x));
+	y = calloc(l->n_clues + 1, sizeof(*y));
+	r = calloc(l->n_clues + 1, sizeof(*r));
+	if (x == NULL || y == NULL || r == NULL)
+		goto out;
+	for (uint32_t i = 0; i < l->n_clues; i++) {
+		x[i] = l->clues[i].x_mm;
+		y[i] = l->clues[i].y_mm;
+		r[i] = l->clues[i].radius_mm;
+	}
+	if (fc_disc_index_build(&dp->discs, &dp->geom, x, y, r, l->n_clues) != 0)
+		goto out;
+	for (uint32_t o = 0; o < dp->n_owners; o++) {
+		struct fc_owner *ow = dp->owner[o];
+		int sock = fc__lcore_socket(dp->cfg->owner_lcores[o]);
+		size_t sz = fc_arbiter_mem_size(l, dp->n_players);
+		char name[RTE_RING_NAMESIZE];
+		void *mem = rte_zmalloc_socket("fc_arbiter", sz, RTE_CACHE_LINE_SIZE, sock);
+
+		if (mem == NULL || fc_arbiter_init(&ow->arb, mem, sz, l, dp->n_players, 0) != 0) {
+			rte_free(mem);
+			snprintf(err, len, "owner %u: the arbiter (%zu bytes) on socket %d", o, sz,
+				 sock);
+			goto out;
+		}
+		if (snprintf(name, sizeof(name), "fc_claims%u", o) >= (int)sizeof(name))
+			goto out;
+		/* Claims are rare (one per clue and round) and a full ring only delays TX. */
+		dp->claims[o] = rte_ring_create_elem(name, sizeof(struct fc_claim_ev), 256, sock,
+						     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (dp->claims[o] == NULL) {
+			snprintf(err, len, "owner %u: claim ring: %s", o, rte_strerror(rte_errno));
+			goto out;
+		}
+		ow->discs = &dp->discs;
+		ow->geom = &dp->geom;
+		ow->team = dp->team;
+		ow->claims = dp->claims[o];
+	}
+	for (uint32_t i = 0; i < dp->n_rx; i++)
+		dp->rx[i]->discs = &dp->discs;
+	rc = 0;
+out:
+	free(x);
+	free(y);
+	free(r);
+	if (rc != 0 && err[0] == '\0')
+		snprintf(err, len, "the game: out of memory");
+	return rc;
+}
+
 static int
 setup_rx(struct fc_dataplane *dp, char *err, size_t len)
 {
@@ -409,6 +482,25 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 				      RTE_CACHE_LINE_SIZE, sock);
 	if (tx->want == NULL || tx->tmp == NULL || tx->sent == NULL)
 		goto nomem;
+	tx->team = dp->team;
+	tx->n_teams = dp->n_teams;
+	if (dp->layout != NULL) {
+		tx->layout = dp->layout;
+		tx->round_id = 1; /* the round runs from the first tick to the end of session */
+		for (uint32_t o = 0; o < dp->n_owners; o++)
+			tx->claims[o] = dp->claims[o];
+		tx->score = rte_zmalloc_socket("fc_tx_score", (dp->n_players + 1) * sizeof(int32_t),
+					       0, sock);
+		tx->team_score = rte_zmalloc_socket("fc_tx_team_score",
+						    (dp->n_teams + 1) * sizeof(int32_t), 0, sock);
+		tx->clue = rte_zmalloc_socket(
+			"fc_tx_clue", (dp->layout->n_clues + 1) * sizeof(*tx->clue), 0, sock);
+		if (tx->score == NULL || tx->team_score == NULL || tx->clue == NULL)
+			goto nomem;
+		for (uint32_t i = 0; i < dp->layout->n_clues; i++)
+			tx->clue[i] = (struct fc_tx_clue){ .winner = FC_PLAYER_NONE,
+							   .state = FC_CLUE_OPEN };
+	}
 	return 0;
 nomem:
 	snprintf(err, len, "TX: out of memory on socket %d", sock);
@@ -427,6 +519,9 @@ fc_dataplane_create(const struct fc_config *cfg, const struct fc_dataplane_opts 
 		return fail(NULL, ENOMEM, err, err_len, "out of memory");
 	dp->cfg = cfg;
 	dp->opts = *opts;
+	dp->layout = opts->layout;
+	if (err_len > 0)
+		err[0] = '\0';
 	dp->n_rx = cfg->n_rx;
 	dp->n_owners = cfg->n_owners;
 	/* Replay's clock is the capture's: the TSC only times latencies there. */
@@ -444,7 +539,7 @@ fc_dataplane_create(const struct fc_config *cfg, const struct fc_dataplane_opts 
 	if ((rc = plan_lcores(dp, err, err_len)) != 0 || (rc = setup_port(dp, err, err_len)) != 0 ||
 	    (rc = setup_tags(dp, err, err_len)) != 0 || (rc = setup_rings(dp, err, err_len)) != 0 ||
 	    (rc = setup_rx(dp, err, err_len)) != 0 || (rc = setup_owners(dp, err, err_len)) != 0 ||
-	    (rc = setup_tx(dp, err, err_len)) != 0) {
+	    (rc = setup_game(dp, err, err_len)) != 0 || (rc = setup_tx(dp, err, err_len)) != 0) {
 		fc_dataplane_free(dp);
 		rte_errno = rc < 0 ? -rc : rc;
 		return NULL;
@@ -554,14 +649,23 @@ fc_dataplane_free(struct fc_dataplane *dp)
 			rte_ring_free(dp->ring[r][o]);
 	}
 	for (uint32_t o = 0; o < FC_TICK_MAX_OWNERS; o++) {
-		if (dp->owner[o] != NULL)
+		if (dp->owner[o] != NULL) {
 			fc_owner_state_free(&dp->owner[o]->state);
+			rte_free(dp->owner[o]
+					 ->arb); /* the arbiter lives at the start of its block */
+		}
 		rte_free(dp->owner[o]);
+		rte_ring_free(dp->claims[o]);
 	}
+	fc_disc_index_free(&dp->discs);
+	rte_free(dp->team);
 	if (dp->tx != NULL) {
 		rte_free(dp->tx->want);
 		rte_free(dp->tx->tmp);
 		rte_free(dp->tx->sent);
+		rte_free(dp->tx->score);
+		rte_free(dp->tx->team_score);
+		rte_free(dp->tx->clue);
 		rte_free(dp->tx);
 	}
 	rte_hash_free(dp->tags);

@@ -44,6 +44,11 @@ struct fc_dataplane {
 	struct fc_rx *rx[FC_TICK_MAX_RX];
 	struct fc_owner *owner[FC_TICK_MAX_OWNERS];
 	struct fc_tx *tx;
+	const struct fc_game_layout *layout;
+	struct fc_disc_index discs;
+	uint16_t *team; /* player -> team, from the roster */
+	uint32_t n_teams;
+	struct rte_ring *claims[FC_TICK_MAX_OWNERS];
 	struct rte_ring *ring[FC_TICK_MAX_RX][FC_TICK_MAX_OWNERS];
 	struct fc_lcore_plan plan[RTE_MAX_LCORE];
 	uint64_t tsc_hz;

@@ -19,7 +19,10 @@
 
 struct fc_dataplane;
 
+struct fc_game_layout;
+
 struct fc_dataplane_opts {
+	const struct fc_game_layout *layout; /* the clues of the round, NULL for positions only */
 	bool replay; /* the clock is the capture's timestamps; the end of input ends the run */
 	double pace; /* replay paced: 1.0 capture speed, 2.0 twice as fast; 0 as fast as it reads */
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dataplane_priv.h"
+#include "fc_game.h"
 
 struct totals {
 	struct fc_rx_stats rx;
@@ -29,6 +30,7 @@ sum(const struct fc_dataplane *dp, struct totals *t)
 		t->rx.gw_frames += s->gw_frames;
 		t->rx.fixes += s->fixes;
 		t->rx.routed += s->routed;
+		t->rx.clue_routed += s->clue_routed;
 		t->rx.status_frames += s->status_frames;
 		t->rx.event_frames += s->event_frames;
 		for (unsigned int i = 0; i < FC_PKT__COUNT; i++)
@@ -49,6 +51,11 @@ sum(const struct fc_dataplane *dp, struct totals *t)
 		t->own.older += s->older;
 		t->own.duplicates += s->duplicates;
 		t->own.watermarks += s->watermarks;
+		t->own.clue_fixes += s->clue_fixes;
+		t->own.qualifying += s->qualifying;
+		t->own.implausible += s->implausible;
+		t->own.claims += s->claims;
+		t->own.claims_held += s->claims_held;
 		fc_hist_merge(&t->own.lat_tsc, &s->lat_tsc);
 	}
 }
@@ -227,6 +234,12 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		", \"older\": %" PRIu64 ", \"duplicates\": %" PRIu64 ", \"watermarks\": %" PRIu64
 		"}",
 		t.own.records, t.own.applied, t.own.older, t.own.duplicates, t.own.watermarks);
+	fprintf(out,
+		", \"game\": {\"clues\": %u, \"clue_routed\": %" PRIu64 ", \"clue_fixes\": %" PRIu64
+		", \"qualifying\": %" PRIu64 ", \"implausible\": %" PRIu64 ", \"claims\": %" PRIu64
+		", \"claims_held\": %" PRIu64 ", \"events\": %" PRIu64 "}",
+		dp->layout != NULL ? dp->layout->n_clues : 0, t.rx.clue_routed, t.own.clue_fixes,
+		t.own.qualifying, t.own.implausible, t.own.claims, t.own.claims_held, tx->events);
 	fprintf(out, ", \"latency_ns\": {\"samples\": %" PRIu64, t.own.lat_tsc.count);
 	for (unsigned int i = 0; i < RTE_DIM(quantiles); i++)
 		fprintf(out, ", \"%s\": %" PRIu64, quantile_names[i],

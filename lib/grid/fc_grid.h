@@ -35,6 +35,7 @@
 enum fc_rec_kind {
 	FC_REC_FIX = 0,
 	FC_REC_WATERMARK = 1, /* "all my records of ticks <= tick are before this one" */
+	FC_REC_CLUE_FIX = 2,  /* a fix in a clue's disc, for the clue's home owner only */
 };
 
 struct fc_fix_rec {
@@ -97,6 +98,44 @@ static inline uint32_t
 fc_geom_owner_of_shard(const struct fc_geom *g, uint32_t shard)
 {
 	return (uint32_t)(((uint64_t)(shard % g->shards_x) * g->n_owners) / g->shards_x);
+}
+
+/* ---- clue discs: which owner must hear a fix besides its shard's ---------------------------- */
+
+/*
+ * A clue's claim disc, listed under every shard its bounding box touches. A clue has one home
+ * owner, the owner of the shard holding its centre; a fix inside the disc but in a neighbour
+ * shard owned by another lcore is routed to the home owner as well (DESIGN.md section 2).
+ */
+struct fc_disc {
+	int32_t x_mm;
+	int32_t y_mm;
+	uint64_t r2;       /* radius squared, mm^2 */
+	uint32_t clue_idx; /* in the layout */
+	uint32_t owner;    /* the home owner */
+};
+
+struct fc_disc_index {
+	uint32_t n_shards;
+	uint32_t *first; /* n_shards + 1: shard s lists disc[first[s] .. first[s + 1]) */
+	struct fc_disc *disc;
+};
+
+/*
+ * Builds the index of n discs (centres x, y and radii r, mm) over the geometry g. Control path
+ * (malloc). Returns 0 or -ENOMEM.
+ */
+int fc_disc_index_build(struct fc_disc_index *ix, const struct fc_geom *g, const int32_t *x,
+			const int32_t *y, const uint32_t *r, uint32_t n);
+void fc_disc_index_free(struct fc_disc_index *ix);
+
+/* True if the point is inside (or on) the disc. */
+static inline bool
+fc_disc_contains(const struct fc_disc *d, int32_t x_mm, int32_t y_mm)
+{
+	int64_t dx = (int64_t)x_mm - d->x_mm, dy = (int64_t)y_mm - d->y_mm;
+
+	return (uint64_t)(dx * dx + dy * dy) <= d->r2;
 }
 
 /* ---- per-owner player state -------------------------------------------------------------- */

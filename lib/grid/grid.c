@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Grid geometry and owner state allocation; see fc_grid.h. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_malloc.h>
@@ -74,4 +75,80 @@ fc_owner_dirty_read(const struct fc_owner_state *o, uint64_t tick, uint16_t *out
 	if (rte_seqcount_read_retry(&d->sc, sn))
 		return -1;
 	return (int32_t)n;
+}
+
+/* The shard column or row range a span [lo, hi] mm covers, clamped to the grid. */
+static void
+span(int64_t lo, int64_t hi, uint8_t shift, uint32_t n, uint32_t *a, uint32_t *b)
+{
+	lo = lo < 0 ? 0 : lo >> shift;
+	hi = hi < 0 ? 0 : hi >> shift;
+	*a = lo >= n ? n - 1 : (uint32_t)lo;
+	*b = hi >= n ? n - 1 : (uint32_t)hi;
+}
+
+int
+fc_disc_index_build(struct fc_disc_index *ix, const struct fc_geom *g, const int32_t *x,
+		    const int32_t *y, const uint32_t *r, uint32_t n)
+{
+	uint32_t ns = fc_geom_n_shards(g), total = 0, *fill;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->n_shards = ns;
+	ix->first = calloc(ns + 1, sizeof(*ix->first));
+	fill = calloc(ns, sizeof(*fill));
+	if (ix->first == NULL || fill == NULL)
+		goto nomem;
+	/* Two passes: count each shard's discs, then place them (CSR). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t x0, x1, y0, y1;
+
+			span((int64_t)x[i] - r[i], (int64_t)x[i] + r[i], g->shard_shift,
+			     g->shards_x, &x0, &x1);
+			span((int64_t)y[i] - r[i], (int64_t)y[i] + r[i], g->shard_shift,
+			     g->shards_y, &y0, &y1);
+			for (uint32_t sy = y0; sy <= y1; sy++) {
+				for (uint32_t sx = x0; sx <= x1; sx++) {
+					uint32_t s = sy * g->shards_x + sx;
+
+					if (pass == 0) {
+						ix->first[s + 1]++;
+						total++;
+						continue;
+					}
+					ix->disc[ix->first[s] + fill[s]++] = (struct fc_disc){
+						.x_mm = x[i],
+						.y_mm = y[i],
+						.r2 = (uint64_t)r[i] * r[i],
+						.clue_idx = i,
+						.owner = fc_geom_owner_of_shard(
+							g, fc_geom_shard_of(g, x[i], y[i])),
+					};
+				}
+			}
+		}
+		if (pass == 0) {
+			for (uint32_t s = 0; s < ns; s++)
+				ix->first[s + 1] += ix->first[s];
+			ix->disc = calloc(total ? total : 1, sizeof(*ix->disc));
+			if (ix->disc == NULL)
+				goto nomem;
+		}
+	}
+	free(fill);
+	return 0;
+nomem:
+	free(fill);
+	fc_disc_index_free(ix);
+	return -ENOMEM;
+}
+
+void
+fc_disc_index_free(struct fc_disc_index *ix)
+{
+	free(ix->first);
+	free(ix->disc);
+	ix->first = NULL;
+	ix->disc = NULL;
 }

@@ -14,6 +14,7 @@
 #include <rte_common.h>
 #include <rte_ring.h>
 
+#include "fc_game.h"
 #include "fc_grid.h"
 #include "fc_hist.h"
 #include "fc_tick.h"
@@ -21,12 +22,25 @@
 #define FC_OWNER_BURST    32u
 #define FC_OWNER_MAX_POLL 4096u /* records drained from one ring in one poll, at most */
 
+#define FC_OWNER_CLAIMS 16u /* claims decided per call, and the most held back at once */
+
+/* A decided claim on its way to TX, with the tick it was decided at the end of. */
+struct fc_claim_ev {
+	uint64_t tick;
+	struct fc_game_claim claim;
+};
+
 struct fc_owner_stats {
 	uint64_t records;    /* fix records dequeued */
 	uint64_t applied;    /* became the player's candidate */
 	uint64_t older;      /* arrived after a newer fix of the player: ignored */
 	uint64_t duplicates; /* the same fix again */
 	uint64_t watermarks;
+	uint64_t clue_fixes;    /* fixes presented to this owner's clues */
+	uint64_t qualifying;    /* of which became or improved a contender */
+	uint64_t implausible;   /* fixes near a clue flagged as an impossible speed */
+	uint64_t claims;        /* clues decided here */
+	uint64_t claims_held;   /* times the claim ring was full: done held back, nothing lost */
 	struct fc_hist lat_tsc; /* RX burst -> applied, TSC cycles */
 };
 
@@ -36,6 +50,15 @@ struct fc_owner {
 	struct rte_ring *ring[FC_TICK_MAX_RX]; /* from each RX lcore */
 	struct fc_tick_sync *sync;
 	struct fc_owner_state state;
+
+	/* the game, NULL without a layout: the arbiter of this owner's clues (their home owner) */
+	struct fc_arbiter *arb;
+	const struct fc_disc_index *discs;
+	const struct fc_geom *geom;
+	const uint16_t *team;    /* player -> team */
+	struct rte_ring *claims; /* to TX: struct fc_claim_ev */
+	uint32_t n_held;         /* decided, not yet on the ring */
+	struct fc_claim_ev held[FC_OWNER_CLAIMS];
 
 	uint64_t wm[FC_TICK_MAX_RX]; /* latest watermark of each ring */
 	uint64_t done;               /* last published completed tick */

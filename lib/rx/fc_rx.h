@@ -44,6 +44,7 @@ struct fc_rx_stats {
 	uint64_t gw_frames;     /* accepted gateway frames */
 	uint64_t fixes;         /* fixes in accepted frames */
 	uint64_t routed;        /* records enqueued to owners */
+	uint64_t clue_routed;   /* copies to a clue's home owner across a stripe border */
 	uint64_t status_frames; /* gateway status frames accepted */
 	uint64_t event_frames;  /* gateway event frames accepted */
 	uint64_t pkt_drop[FC_PKT__COUNT];
@@ -62,6 +63,7 @@ struct fc_rx {
 	struct fc_gw_table *gw;                    /* this RX's own copy: its replay windows */
 	const struct rte_hash *tags;               /* tag id -> player */
 	const struct fc_geom *geom;
+	const struct fc_disc_index *discs; /* clue discs, NULL without a game */
 	struct fc_tick_sync *sync;
 	uint32_t local_ip;
 	uint16_t udp_port;

@@ -88,6 +88,31 @@ stage(struct fc_rx *rx, uint32_t o, const struct fc_fix_rec *rec)
 	rx->stage[o][rx->n_stage[o]++] = *rec;
 }
 
+/*
+ * A fix inside a clue's disc whose home owner is not the shard's owner goes there too, once
+ * per owner, marked for the game only: the home owner alone arbitrates its clues.
+ */
+static inline void
+route_to_clues(struct fc_rx *rx, const struct fc_fix_rec *rec, uint32_t shard, uint32_t owner)
+{
+	const struct fc_disc_index *ix = rx->discs;
+	uint32_t sent = UINT32_C(1) << owner;
+
+	for (uint32_t k = ix->first[shard]; k < ix->first[shard + 1]; k++) {
+		const struct fc_disc *d = &ix->disc[k];
+
+		if (!(sent & (UINT32_C(1) << d->owner)) &&
+		    fc_disc_contains(d, rec->x_mm, rec->y_mm)) {
+			struct fc_fix_rec c = *rec;
+
+			c.kind = FC_REC_CLUE_FIX;
+			stage(rx, d->owner, &c);
+			sent |= UINT32_C(1) << d->owner;
+			rx->st.clue_routed++;
+		}
+	}
+}
+
 static void
 route_fixes(struct fc_rx *rx, const struct fc_up_view *v, uint64_t tsc)
 {
@@ -109,7 +134,7 @@ route_fixes(struct fc_rx *rx, const struct fc_up_view *v, uint64_t tsc)
 	rx->st.fixes += n;
 	for (unsigned int i = 0; i < n; i++) {
 		struct fc_fix_rec rec;
-		uint32_t shard;
+		uint32_t shard, owner;
 
 		if (!(hits & (UINT64_C(1) << i))) {
 			rx->st.drop[FC_RX_DROP_UNKNOWN_TAG]++;
@@ -129,7 +154,10 @@ route_fixes(struct fc_rx *rx, const struct fc_up_view *v, uint64_t tsc)
 		rec.kind = FC_REC_FIX;
 		rec.reserved = 0;
 		shard = fc_geom_shard_of(rx->geom, rec.x_mm, rec.y_mm);
-		stage(rx, fc_geom_owner_of_shard(rx->geom, shard), &rec);
+		owner = fc_geom_owner_of_shard(rx->geom, shard);
+		stage(rx, owner, &rec);
+		if (rx->discs != NULL)
+			route_to_clues(rx, &rec, shard, owner);
 	}
 }
 

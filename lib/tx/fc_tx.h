@@ -17,13 +17,16 @@
 #include <rte_common.h>
 #include <rte_mempool.h>
 
+#include "fc_game.h"
 #include "fc_grid.h"
+#include "fc_owner.h"
 #include "fc_pkt.h"
 #include "fc_tick.h"
 
 #define FC_TX_MAX_BATCH     64u  /* packets sent with one tx_burst */
 #define FC_TX_RETRIES       3u   /* tx_burst attempts for what the NIC did not take */
 #define FC_TX_SNAP_PER_PART 160u /* positions in one snapshot part: fills a 1400-byte packet */
+#define FC_TX_MAX_CLAIMS    64u  /* claims taken off the owners' rings, not yet announced */
 
 struct fc_tx_stats {
 	uint64_t ticks;
@@ -37,6 +40,15 @@ struct fc_tx_stats {
 	uint64_t tx_drops;   /* packets the NIC never took after FC_TX_RETRIES */
 	uint64_t alloc_fail; /* no mbuf for a packet */
 	uint64_t full_scans; /* an owner's dirty list was reused before TX read it */
+	uint64_t events;     /* events numbered and sent */
+	uint64_t claims;     /* CLUE_CLAIMED among them */
+};
+
+/* What subscribers have been told of a clue. */
+struct fc_tx_clue {
+	uint16_t winner; /* FC_PLAYER_NONE while open */
+	uint8_t state;   /* enum fc_clue_state_code */
+	uint8_t reserved;
 };
 
 /* What TX last told subscribers about a player. */
@@ -65,6 +77,19 @@ struct fc_tx {
 	uint64_t *want;            /* bitmap of the players to look at this tick */
 	uint32_t want_words;
 	uint16_t *tmp; /* n_players: one owner's dirty list */
+
+	/* the game: NULL layout = positions only */
+	const struct fc_game_layout *layout;
+	struct rte_ring *claims[FC_TICK_MAX_OWNERS]; /* from each owner: struct fc_claim_ev */
+	const uint16_t *team;                        /* player -> team */
+	uint32_t n_teams;
+	int32_t *score;          /* n_players: the round's totals */
+	int32_t *team_score;     /* n_teams */
+	struct fc_tx_clue *clue; /* the layout's clues */
+	uint32_t round_id;
+	uint8_t round_state; /* enum fc_round_state */
+	uint32_t n_pending;
+	struct fc_claim_ev pending[FC_TX_MAX_CLAIMS];
 
 	/* state */
 	bool started;

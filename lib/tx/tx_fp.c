@@ -188,7 +188,7 @@ consider(struct fc_tx *tx, uint32_t pl, uint32_t r, uint64_t tick, uint64_t send
 }
 
 static void
-emit_positions(struct fc_tx *tx, uint64_t tick, uint64_t send_ns)
+emit_positions(struct fc_tx *tx, uint64_t tick, uint64_t send_ns, bool sent_events)
 {
 	uint32_t r = (uint32_t)((tick - tx->first) % tx->refresh_ticks);
 	struct pkt p = { .m = NULL };
@@ -206,68 +206,295 @@ emit_positions(struct fc_tx *tx, uint64_t tick, uint64_t send_ns)
 	}
 	if (p.m != NULL) {
 		pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
-	} else if (!any && pkt_begin(tx, &p, FC_DL_CHAN_INCREMENTAL, tick, send_ns)) {
+	} else if (!any && !sent_events &&
+		   pkt_begin(tx, &p, FC_DL_CHAN_INCREMENTAL, tick, send_ns)) {
 		tx->st.heartbeats++;
 		pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
 	}
+}
+
+/*
+ * The snapshot loop's image, in parts of one packet each: SNAPSHOT_PART, the ROUND_STATE (part
+ * 0), one CLUE_STATE per clue, one SCORE per player with points, then the positions. The part
+ * count goes in every part, so a first pass counts with the same sizes the second one writes.
+ */
+struct snap {
+	struct fc_tx *tx;
+	bool emit;
+	uint32_t part, parts;
+	size_t used;   /* bytes of messages in the current part, after its SNAPSHOT_PART */
+	bool pos_open; /* the part's last message is a POSITIONS that can take one more entry */
+	uint64_t tick, send_ns;
+	struct pkt pk;
+};
+
+#define SNAP_ROOM                                                                                  \
+	(FC_WIRE_MAX_PAYLOAD - sizeof(struct fc_dl_hdr) - sizeof(struct fc_dl_snapshot_part))
+
+static bool
+snap_part_begin(struct snap *sn)
+{
+	struct fc_tx *tx = sn->tx;
+	struct fc_dl_snapshot_part sp = {
+		.snapshot_id = tx->snapshot_id,
+		.part = (uint16_t)sn->part,
+		.part_count = (uint16_t)sn->parts,
+		.as_of_tick = (uint32_t)(sn->tick - tx->first + 1),
+		.as_of_packet_seq = tx->pkt_seq[FC_DL_CHAN_INCREMENTAL] - 1,
+		.as_of_event_seq = tx->next_event_seq,
+	};
+
+	sn->used = 0;
+	sn->pos_open = false;
+	if (!sn->emit)
+		return true;
+	if (!pkt_begin(tx, &sn->pk, FC_DL_CHAN_SNAPSHOT, sn->tick, sn->send_ns))
+		return false;
+	fc_dl_add(&sn->pk.b, FC_DL_T_SNAPSHOT_PART, &sp, sizeof(sp), false);
+	return true;
+}
+
+static void
+snap_part_end(struct snap *sn)
+{
+	if (sn->emit && sn->pk.m != NULL) {
+		sn->tx->st.snapshot_packets++;
+		pkt_send(sn->tx, &sn->pk, FC_DL_CHAN_SNAPSHOT, fc_dl_finish(&sn->pk.b));
+	}
+}
+
+/* Makes room for need bytes, starting the next part if this one is full. */
+static bool
+snap_room(struct snap *sn, size_t need)
+{
+	if (sn->used + need <= SNAP_ROOM)
+		return true;
+	snap_part_end(sn);
+	sn->part++;
+	return snap_part_begin(sn);
+}
+
+static bool
+snap_msg(struct snap *sn, unsigned int template_id, void *msg, size_t len)
+{
+	if (!snap_room(sn, len))
+		return false;
+	sn->used += len;
+	sn->pos_open = false;
+	if (sn->emit)
+		fc_dl_add(&sn->pk.b, template_id, msg, len, false);
+	return true;
+}
+
+static bool
+snap_position(struct snap *sn, const struct fc_dl_position *dp)
+{
+	size_t need = sn->pos_open ? sizeof(*dp) : sizeof(struct fc_dl_positions) + sizeof(*dp);
+
+	if (!snap_room(sn, need))
+		return false;
+	if (sn->used == 0) /* a fresh part: a new POSITIONS message */
+		need = sizeof(struct fc_dl_positions) + sizeof(*dp);
+	sn->used += need;
+	sn->pos_open = true;
+	if (sn->emit)
+		fc_dl_add_position(&sn->pk.b, dp);
+	return true;
+}
+
+/* One pass over the image; returns the number of parts, or 0 if a packet could not be had. */
+static uint32_t
+snap_pass(struct snap *sn)
+{
+	struct fc_tx *tx = sn->tx;
+	struct fc_dl_round_state rs = { .round_id = tx->round_id, .state = tx->round_state };
+
+	sn->part = 0;
+	if (!snap_part_begin(sn) || !snap_msg(sn, FC_DL_T_ROUND_STATE, &rs, sizeof(rs)))
+		return 0;
+	for (uint32_t i = 0; tx->layout != NULL && i < tx->layout->n_clues; i++) {
+		const struct fc_game_clue *c = &tx->layout->clues[i];
+		struct fc_dl_clue_state cs = {
+			.clue_id = c->clue_id,
+			.points = c->points,
+			.x_cm = to_cm(c->x_mm),
+			.y_cm = to_cm(c->y_mm),
+			.radius_mm =
+				(uint16_t)(c->radius_mm > UINT16_MAX ? UINT16_MAX : c->radius_mm),
+			.state = tx->clue[i].state,
+			.winner = tx->clue[i].winner,
+		};
+
+		if (!snap_msg(sn, FC_DL_T_CLUE_STATE, &cs, sizeof(cs)))
+			return 0;
+	}
+	for (uint32_t p = 0; tx->score != NULL && p < tx->n_players; p++) {
+		struct fc_dl_score sc = {
+			.player = (uint16_t)p,
+			.team = tx->team[p],
+			.total = tx->score[p],
+			.team_total = tx->team_score[tx->team[p]],
+			.round_id = tx->round_id,
+		};
+
+		if (tx->score[p] != 0 && !snap_msg(sn, FC_DL_T_SCORE, &sc, sizeof(sc)))
+			return 0;
+	}
+	for (uint32_t p = 0; p < tx->n_players; p++) {
+		const struct fc_tx_player *s = &tx->sent[p];
+		struct fc_dl_position dp;
+
+		if (s->status == 0)
+			continue;
+		dp.player = (uint16_t)p;
+		dp.x_cm = to_cm(s->x_mm);
+		dp.y_cm = to_cm(s->y_mm);
+		dp.z_dm = to_dm(s->z_mm, s->status);
+		dp.status = s->status;
+		if (!snap_position(sn, &dp))
+			return 0;
+	}
+	snap_part_end(sn);
+	return sn->part + 1;
 }
 
 /* One full pass of the snapshot loop: what subscribers have been told, as of this tick. */
 static void
 emit_snapshot(struct fc_tx *tx, uint64_t tick, uint64_t send_ns)
 {
-	uint32_t have = 0, parts, part = 0, p = 0;
+	struct snap sn = { .tx = tx, .emit = false, .tick = tick, .send_ns = send_ns };
 
-	for (uint32_t i = 0; i < tx->n_players; i++)
-		have += tx->sent[i].status != 0;
-	parts = have == 0 ? 1 : (have + FC_TX_SNAP_PER_PART - 1) / FC_TX_SNAP_PER_PART;
 	tx->snapshot_id++;
 	tx->st.snapshots++;
-	for (part = 0; part < parts; part++) {
-		struct fc_dl_snapshot_part sp = {
-			.snapshot_id = tx->snapshot_id,
-			.part = (uint16_t)part,
-			.part_count = (uint16_t)parts,
-			.as_of_tick = (uint32_t)(tick - tx->first + 1),
-			.as_of_packet_seq = tx->pkt_seq[FC_DL_CHAN_INCREMENTAL] - 1,
-			.as_of_event_seq = tx->next_event_seq,
-		};
-		struct fc_dl_round_state rs = { .round_id = 0, .state = FC_ROUND_IDLE };
-		struct pkt pk;
-		uint32_t k = 0;
+	sn.parts = snap_pass(&sn);
+	sn.emit = true;
+	snap_pass(&sn);
+}
 
-		if (!pkt_begin(tx, &pk, FC_DL_CHAN_SNAPSHOT, tick, send_ns))
-			return;
-		fc_dl_add(&pk.b, FC_DL_T_SNAPSHOT_PART, &sp, sizeof(sp), false);
-		if (part == 0)
-			fc_dl_add(&pk.b, FC_DL_T_ROUND_STATE, &rs, sizeof(rs), false);
-		for (; p < tx->n_players && k < FC_TX_SNAP_PER_PART; p++) {
-			const struct fc_tx_player *s = &tx->sent[p];
-			struct fc_dl_position dp;
+/* ---- events: claims, scores, the round -------------------------------------------------- */
 
-			if (s->status == 0)
-				continue;
-			dp.player = (uint16_t)p;
-			dp.x_cm = to_cm(s->x_mm);
-			dp.y_cm = to_cm(s->y_mm);
-			dp.z_dm = to_dm(s->z_mm, s->status);
-			dp.status = s->status;
-			fc_dl_add_position(&pk.b, &dp);
-			k++;
+/* Adds one event message, sending the packet and starting another when it is full. */
+static bool
+event_add(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, unsigned int tmpl,
+	  void *msg, size_t len, const struct fc_dl_contender *cont)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int rc;
+
+		if (p->m == NULL && !pkt_begin(tx, p, FC_DL_CHAN_INCREMENTAL, tick, send_ns))
+			return false;
+		rc = tmpl == FC_DL_T_CLUE_CLAIMED ? fc_dl_add_claim(&p->b, msg, cont)
+						  : fc_dl_add(&p->b, tmpl, msg, len, true);
+		if (rc == 0) {
+			tx->next_event_seq++;
+			tx->st.events++;
+			return true;
 		}
-		tx->st.snapshot_packets++;
-		pkt_send(tx, &pk, FC_DL_CHAN_SNAPSHOT, fc_dl_finish(&pk.b));
+		pkt_send(tx, p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p->b));
 	}
+	return false;
+}
+
+static int
+claim_cmp(const struct fc_claim_ev *a, const struct fc_claim_ev *b)
+{
+	if (a->claim.deadline_ns != b->claim.deadline_ns)
+		return a->claim.deadline_ns < b->claim.deadline_ns ? -1 : 1;
+	return a->claim.clue_id < b->claim.clue_id ? -1 : a->claim.clue_id > b->claim.clue_id;
+}
+
+/*
+ * Announces the claims decided by the end of tick `upto` (every one left with FC_TICK_NONE),
+ * in (deadline, clue id) order whatever owner decided them: CLUE_CLAIMED with its contenders,
+ * then the winner's SCORE. Returns true if any event went out.
+ */
+static bool
+emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uint64_t upto)
+{
+	bool any = false;
+
+	for (uint32_t o = 0; o < tx->n_owners; o++)
+		while (tx->n_pending < FC_TX_MAX_CLAIMS &&
+		       rte_ring_dequeue_elem(tx->claims[o], &tx->pending[tx->n_pending],
+					     sizeof(tx->pending[0])) == 0)
+			tx->n_pending++;
+	for (;;) {
+		struct fc_claim_ev *best = NULL;
+		const struct fc_game_claim *c;
+		struct fc_dl_clue_claimed cc;
+		struct fc_dl_score sc;
+
+		for (uint32_t i = 0; i < tx->n_pending; i++)
+			if (tx->pending[i].tick <= upto &&
+			    (best == NULL || claim_cmp(&tx->pending[i], best) < 0))
+				best = &tx->pending[i];
+		if (best == NULL)
+			return any;
+		c = &best->claim;
+		cc = (struct fc_dl_clue_claimed){
+			.clue_id = c->clue_id,
+			.points = c->points,
+			.winner = c->winner,
+			.winner_team = c->winner_team,
+			.contenders_total = c->contenders_total,
+			.contenders_listed = c->contenders_listed,
+			.round_id = tx->round_id,
+			.meas_time_ns = c->meas_time_ns,
+		};
+		tx->score[c->winner] += (int32_t)c->points;
+		tx->team_score[c->winner_team] += (int32_t)c->points;
+		tx->clue[c->clue_idx].state = FC_CLUE_CLAIMED;
+		tx->clue[c->clue_idx].winner = c->winner;
+		sc = (struct fc_dl_score){
+			.player = c->winner,
+			.team = c->winner_team,
+			.total = tx->score[c->winner],
+			.delta = (int32_t)c->points,
+			.clue_id = c->clue_id,
+			.team_total = tx->team_score[c->winner_team],
+			.round_id = tx->round_id,
+		};
+		/* struct fc_game_contender is the wire's entry (both pinned at 16 bytes). */
+		event_add(tx, p, tick, send_ns, FC_DL_T_CLUE_CLAIMED, &cc, sizeof(cc),
+			  (const struct fc_dl_contender *)(const void *)c->contenders);
+		event_add(tx, p, tick, send_ns, FC_DL_T_SCORE, &sc, sizeof(sc), NULL);
+		tx->st.claims++;
+		any = true;
+		*best = tx->pending[--tx->n_pending];
+	}
+}
+
+static void
+emit_round(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uint8_t state)
+{
+	struct fc_dl_round_state rs = {
+		.round_id = tx->round_id,
+		.state = state,
+		.round_time_ms = (uint32_t)((tick - tx->first) * tx->sync->tick_ns / 1000000u),
+	};
+
+	tx->round_state = state;
+	event_add(tx, p, tick, send_ns, FC_DL_T_ROUND_STATE, &rs, sizeof(rs), NULL);
 }
 
 static void
 emit_tick(struct fc_tx *tx, uint64_t tick)
 {
 	const uint64_t send_ns = (tick + 1) * tx->sync->tick_ns; /* the end of the tick */
+	struct pkt p = { .m = NULL };
+	bool events = false;
 
-	struct pkt p;
-
-	emit_positions(tx, tick, send_ns);
+	/* Events first, in their own packets: the round's start, then the tick's claims. */
+	if (tx->layout != NULL) {
+		if (tick == tx->first) {
+			emit_round(tx, &p, tick, send_ns, FC_ROUND_RUNNING);
+			events = true;
+		}
+		events |= emit_claims(tx, &p, tick, send_ns, tick);
+		if (p.m != NULL)
+			pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
+	}
+	emit_positions(tx, tick, send_ns, events);
 	/* Every channel sends at least one packet a tick, so a lost tail shows within a tick. */
 	if ((tick - tx->first) % tx->snapshot_ticks == 0) {
 		emit_snapshot(tx, tick, send_ns);
@@ -283,12 +510,24 @@ emit_tick(struct fc_tx *tx, uint64_t tick)
 static void
 emit_end_of_session(struct fc_tx *tx, uint64_t tick)
 {
-	struct pkt p;
+	const uint64_t send_ns = (tick + 1) * tx->sync->tick_ns;
+	struct pkt p = { .m = NULL };
 
+	/* Claims whose settle window outlived the input are decided now: announce them, close
+	 * the round, then end the session. */
+	if (tx->layout != NULL && tx->first != FC_TICK_NONE) {
+		struct fc_dl_end_of_round eor = { .round_id = tx->round_id, .reason = 0 };
+
+		emit_claims(tx, &p, tick, send_ns, FC_TICK_NONE);
+		event_add(tx, &p, tick, send_ns, FC_DL_T_END_OF_ROUND, &eor, sizeof(eor), NULL);
+		emit_round(tx, &p, tick, send_ns, FC_ROUND_ENDED);
+		if (p.m != NULL)
+			pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
+	}
 	/* The last packet of each channel (docs/protocol.md section 4.2): part of the last tick,
 	 * sent as it ends, not stamped with the end of a tick that never comes. */
 	for (uint8_t chan = FC_DL_CHAN_INCREMENTAL; chan <= FC_DL_CHAN_SNAPSHOT; chan++)
-		if (pkt_begin(tx, &p, chan, tick, (tick + 1) * tx->sync->tick_ns))
+		if (pkt_begin(tx, &p, chan, tick, send_ns))
 			pkt_send(tx, &p, chan, fc_dl_finish_end_of_session(&p.b));
 	send_out(tx);
 	fc_tick_store32(&tx->sync->tx.finished, 1);

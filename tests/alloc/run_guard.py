@@ -6,8 +6,8 @@ hooks, and it counts such calls made from floord's own code while the lcores pol
   run_guard.py GUARD_SO SELFTEST FLOORD
 
 First the guard proves it sees what it should (guard_selftest: one malloc, one lock, one log),
-then floord replays a 200-player, 10-second game on two lcores under it: every count must be 0,
-with two lcore threads watched."""
+then floord replays a 200-player, 10-second game on two lcores under it, positions only and
+with 40 clues to claim: every count must be 0, with two lcore threads watched."""
 
 import os
 import subprocess
@@ -44,9 +44,21 @@ def main(argv):
 
         cap, roster, keys, _ = harness.make_capture(work, "g", players=200, gateways=4,
                                                     seconds=10.0)
+        # The game on: 40 clues of 40 cm over the floor, so the arbiters and the claim rings
+        # see traffic and claims are decided and announced while the guard watches.
+        clues = os.path.join(work, "clues.txt")
+        with open(clues, "w") as f:
+            f.write("policy = distance\nsettle_ms = 100\n")
+            for i in range(40):
+                f.write(f"{i + 1},{1000 + (i % 10) * 2000},{1250 + (i // 10) * 2500},400,10\n")
         for layout in ("rx+owner/tx", "1rx-2owners"):
             floor = os.path.join(work, "floor.ini")
             harness.write_floor(floor, roster, keys, layout)
+            if layout == "1rx-2owners":
+                with open(floor) as f:
+                    text = f.read().replace("[roster]", f"[game]\nlayout = {clues}\n[roster]")
+                with open(floor, "w") as f:
+                    f.write(text)
             out = os.path.join(work, "floord.txt")
             _, rep, _ = harness.run_floord(
                 floord, floor, [cap], os.path.join(work, "o.pcap"), work,
@@ -56,6 +68,9 @@ def main(argv):
             ok(c.get("entered") == 2, f"{layout}: both lcore loops were watched", c)
             ok(rep["owners"]["applied"] > 10000, f"{layout}: the game was played",
                rep["owners"]["applied"])
+            if layout == "1rx-2owners":
+                ok(rep["game"]["claims"] > 5, f"{layout}: clues were claimed meanwhile",
+                   rep["game"])
             for kind in ("malloc", "rte_malloc", "lock", "log", "syscall"):
                 ok(c.get(kind) == 0, f"{layout}: no {kind} on the packet path", c)
     return ok.exit()

@@ -382,6 +382,23 @@ Test(floor_file, lcore_count_is_the_number_of_distinct_ids)
 	cr_assert_eq(fc_config_lcore_count(&c), 1);
 }
 
+Test(floor_file, game_layout_is_optional_and_resolved_relative)
+{
+	struct fc_config cfg;
+	char err[FC_CFG_ERR_MAX] = "";
+
+	put("clues.txt", "policy = distance\n1,100,100,20,10\n");
+	cr_assert_eq(load_text(&cfg, floor_with("game", "layout", "clues.txt"), err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_not_null(strstr(cfg.layout_file, "/clues.txt"), "%s", cfg.layout_file);
+	cr_assert_eq(cfg.layout_file[0], '/', "resolved against the floor file's directory");
+	fc_config_free(&cfg);
+	cr_assert_eq(load_text(&cfg, floor_with("floor", "tick_ms", "50"), err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(cfg.layout_file[0], '\0', "no layout: positions only");
+	fc_config_free(&cfg);
+}
+
 Test(floor_file, unknown_keys_and_sections_are_refused)
 {
 	assert_floor_refused(REQUIRED "[floor]\nwidht_m = 20\n", -EINVAL,
@@ -389,7 +406,7 @@ Test(floor_file, unknown_keys_and_sections_are_refused)
 			     "width_m, height_m, cell_mm, tick_ms");
 	assert_floor_refused(REQUIRED "[flor]\nwidth_m = 20\n", -EINVAL,
 			     "/floor.ini: [flor]: unknown section; expected one of floor, uplink, "
-			     "downlink, roster, lcores, port");
+			     "downlink, roster, game, lcores, port");
 	assert_floor_refused(REQUIRED "[Floor]\n", -EINVAL, "[Floor]: unknown section");
 	assert_floor_refused("[uplink]\nkeys = keys.txt\nkey = keys.txt\n" REQ_ROSTER REQ_PORT,
 			     -EINVAL, "[uplink] key = 'keys.txt': unknown key");

@@ -7,6 +7,9 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
   test_replay.py FLOORD hostile       invariant 6: bad input is counted by reason and changes
                                       nothing: the output equals the clean game's
   test_replay.py FLOORD refusals      bad configuration and layouts fail before any packet
+  test_replay.py FLOORD claims        the game: players converge on a clue on the border of two
+                                      owners' stripes; one award to the player an independent
+                                      reference finds first, the same bytes in every layout
 """
 
 import os
@@ -18,6 +21,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+
+sys.path.insert(0, os.path.join(harness.ROOT, "tests", "wire"))
 from harness import Checks  # noqa: E402
 
 
@@ -177,6 +182,104 @@ def refusals(floord, work, ok):
        "--numa-report lists port, lcores, rings and hops, then exits", log[-400:])
 
 
+CLAIM_LAYOUT = """# tests/replay: a clue at the floor's centre, on the border of two owners' stripes
+policy = distance
+settle_ms = 100
+1,10240,5120,150,50
+2,1000,1000,20,10
+"""
+
+
+def reference_claim(capture, roster, keys, clue=(10240, 5120, 150), settle_ns=100_000_000):
+    """Who was first, from the capture alone: every accepted fix (ref_codec's receiver), the
+    players' first fix inside the disc, the earliest (time, distance, player) wins; contenders
+    are those whose first qualifying fix is within the settle window of the earliest."""
+    import math
+
+    import fcpcap
+    import ref_codec as rc
+
+    gws = mkcapture_keys(keys)
+    tag_player = {t: p for t, p, _, _ in harness.mkcapture.load_roster(roster)}
+    windows, first = {}, {}
+    for _, data in fcpcap.PcapReader(capture):
+        info, _ = fcpcap.parse_udp_frame(data)
+        try:
+            f = rc.receive_uplink(info["payload"], gws, windows)
+        except (rc.WireError, TypeError):
+            continue
+        if f["hdr"]["msg_type"] != 1:
+            continue
+        for r in f["records"]:
+            p = tag_player.get(r["tag_id"])
+            t = f["hdr"]["base_time_ns"] + r["dt_us"] * 1000
+            d = math.hypot(r["x_mm"] - clue[0], r["y_mm"] - clue[1])
+            if p is None or d > clue[2]:
+                continue
+            key = (t, round(d), p)
+            if p not in first or key < first[p]:
+                first[p] = key
+    order = sorted(first.values())
+    winner = order[0]
+    contenders = [k for k in order if k[0] <= winner[0] + settle_ns]
+    return winner[2], len(contenders)
+
+
+def mkcapture_keys(path):
+    return harness.mkcapture.receiver_keys(harness.mkcapture.load_keys(path))
+
+
+def claims(floord, work, ok):
+    fx = os.path.join(work, "fixtures")
+    os.makedirs(fx, exist_ok=True)
+    harness.mkcapture.main(["--write-fixtures", fx, "--players", "96", "--gateways", "2"])
+    roster, keys = os.path.join(fx, "roster.csv"), os.path.join(fx, "gateways.keys")
+    cap = os.path.join(work, "claims.pcap")
+    harness.mkcapture.main(["--out", cap, "--roster", roster, "--keys", keys, "--players", "96",
+                            "--gateways", "2", "--seconds", "6", "--scenario", "crowded",
+                            "--width-m", "20.48", "--height-m", "10.24", "--seed", "5"])
+    layout = os.path.join(work, "layout.txt")
+    with open(layout, "w") as f:
+        f.write(CLAIM_LAYOUT)
+    split = harness.split_by_gateway(cap, 2, os.path.join(work, "claims.q"))
+    want_winner, want_contenders = reference_claim(cap, roster, keys)
+    ref = None
+    for name in ("rtc", "1rx-2owners", "2rx-2owners"):
+        floor = os.path.join(work, f"claims-{name}.ini")
+        nq = harness.write_floor(floor, roster, keys, name, width_m=20.48, height_m=10.24)
+        with open(floor) as f:
+            text = f.read().replace("[roster]", f"[game]\nlayout = {layout}\n[roster]")
+        with open(floor, "w") as f:
+            f.write(text)
+        out = os.path.join(work, f"claims-{name}.out.pcap")
+        _, rep, _ = harness.run_floord(floord, floor, [cap] if nq == 1 else split, out, work,
+                                       "claims-" + name)
+        s, frames = harness.decode(out)
+        st = s["final_state"]
+        ok(not s["problems"], f"{name}: output decodes with no problem", s["problems"][:3])
+        cl = st["claims"]
+        ok(len(cl) == 1 and cl[0]["clue_id"] == 1, f"{name}: exactly one award, for clue 1", cl)
+        if cl:
+            ok(cl[0]["winner"] == want_winner, f"{name}: the winner is the reference's first",
+               (cl[0]["winner"], want_winner))
+            ok(cl[0]["contenders_total"] == want_contenders,
+               f"{name}: every contender in the settle window counted",
+               (cl[0]["contenders_total"], want_contenders))
+            ok(st["scores"].get(str(want_winner), {}).get("total") == 50,
+               f"{name}: the winner scored the clue's 50 points", st["scores"])
+        ok(st["events_by_kind"] == {"ROUND_STATE": 2, "CLUE_CLAIMED": 1, "SCORE": 1,
+                                    "END_OF_ROUND": 1},
+           f"{name}: round start, claim, score, end of round, end of session", st["events_by_kind"])
+        if name != "rtc":
+            ok(rep["game"]["clue_routed"] > 0,
+               f"{name}: fixes across the stripe border reached the clue's home owner",
+               rep["game"])
+        if ref is None:
+            ref = (name, frames)
+        else:
+            ok(frames == ref[1], f"{name}: byte-identical to {ref[0]}")
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__)
@@ -184,7 +287,8 @@ def main(argv):
     floord, what = argv[1], argv[2]
     ok = Checks()
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
-        {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals}[what](
+        {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
+         "claims": claims}[what](
             floord, work, ok)
     return ok.exit()
 
