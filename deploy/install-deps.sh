@@ -7,7 +7,7 @@ PKGS=(
 	# build
 	build-essential meson ninja-build pkg-config
 	# libraries (DESIGN.md: DPDK with rte_ring, libnuma, Criterion, libpcap, libsodium)
-	libdpdk-dev dpdk dpdk-dev libnuma-dev libcriterion-dev libpcap-dev libsodium-dev
+	libdpdk-dev dpdk dpdk-dev libnuma-dev libcriterion-dev libpcap-dev libsodium-dev zlib1g-dev
 	# fuzzing (libFuzzer runtime ships in libclang-rt-14-dev) and house-style lint
 	clang libclang-rt-14-dev clang-format
 	# tests and benchmarks: namespaces/veth, instruction counts, python helpers
