@@ -9,6 +9,7 @@
  * the EAL starts, so a bad configuration fails fast with a message naming the file, the key,
  * the value and what was expected.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "fc_config.h"
 #include "fc_dataplane.h"
 #include "fc_game.h"
+#include "fc_journal.h"
 
 enum { EXIT_USAGE = 2, EXIT_CONFIG = 3, EXIT_EAL = 4, EXIT_RUN = 5 };
 
@@ -132,6 +134,8 @@ main(int argc, char **argv)
 	struct fc_dataplane_opts opts = { 0 };
 	struct fc_config cfg;
 	struct fc_game_layout *layout = NULL;
+	struct fc_journal *journal = NULL;
+	struct fc_journal_recovered recovered;
 	struct args a;
 	int sep = argc, rc, ret;
 
@@ -163,6 +167,23 @@ main(int argc, char **argv)
 		fc_config_free(&cfg);
 		return EXIT_CONFIG;
 	}
+	/* The journal is recovered before anything starts: a restart continues its round. */
+	if (cfg.journal_file[0] != '\0') {
+		struct fc_journal_opts jo = { .producers = cfg.n_owners + 1 };
+
+		journal = fc_journal_open(cfg.journal_file, &jo, &recovered, err, sizeof(err));
+		if (journal == NULL) {
+			fprintf(stderr, "floord: %s\n", err);
+			fc_game_layout_free(layout);
+			fc_config_free(&cfg);
+			return EXIT_CONFIG;
+		}
+		if (recovered.n_awards > 0 || recovered.torn_bytes > 0)
+			fprintf(stderr, "floord: journal %s: round %u, %u awards recovered%s%s\n",
+				cfg.journal_file, recovered.round_id, recovered.n_awards,
+				recovered.torn_bytes ? "; a torn tail cut: " : "",
+				recovered.torn_bytes ? recovered.torn_reason : "");
+	}
 
 	ret = rte_eal_init(sep, argv);
 	if (ret < 0) {
@@ -172,6 +193,8 @@ main(int argc, char **argv)
 	}
 	opts.replay = a.replay;
 	opts.layout = layout;
+	opts.journal = journal;
+	opts.recovered = journal != NULL ? &recovered : NULL;
 	opts.pace = a.pace;
 	running = fc_dataplane_create(&cfg, &opts, err, sizeof(err));
 	if (running == NULL) {
@@ -208,6 +231,11 @@ main(int argc, char **argv)
 	}
 	fc_dataplane_free(running);
 	running = NULL;
+	if (journal != NULL) {
+		if (fc_journal_close(journal) != 0 && rc == 0)
+			rc = -EIO;
+		fc_journal_recovered_free(&recovered);
+	}
 	fc_config_free(&cfg);
 	fc_game_layout_free(layout);
 	rte_eal_cleanup();

@@ -52,6 +52,8 @@ static const struct fc__ini_key floor_keys[] = {
 
 	/* the clue layout (docs/game.md); without one, floord tracks positions only */
 	{ "game", "layout", FC__INI_PATH, CFG(layout_file) },
+	/* where awards are made durable before they are announced (docs/journal.md) */
+	{ "game", "journal", FC__INI_PATH, CFG(journal_file), .create = true },
 
 	{ "lcores", "rx", FC__INI_LCORES, CFG(rx_lcores),
 	  .off_n = offsetof(struct fc_config, n_rx) },

@@ -46,6 +46,7 @@ struct fc__ini_key {
 	enum fc__ini_kind kind;
 	bool required;
 	bool or_zero; /* FC__INI_UINT: 0 is accepted besides min..max */
+	bool create;  /* FC__INI_PATH: a file floord may create (its directory must exist) */
 	size_t off;   /* where the value goes in the object */
 	size_t size;  /* bytes of the integer, or capacity of the string */
 	size_t off_n; /* FC__INI_LCORES: where the count goes (uint32_t) */

@@ -69,7 +69,8 @@ struct fc_config {
 	uint32_t snapshot_ms;  /* the snapshot loop's period; default 1000 */
 
 	/* [game] */
-	char layout_file[FC_CFG_PATH_MAX]; /* the clue layout, "" for none (docs/game.md) */
+	char layout_file[FC_CFG_PATH_MAX];  /* the clue layout, "" for none (docs/game.md) */
+	char journal_file[FC_CFG_PATH_MAX]; /* the awards' journal, "" for none (docs/journal.md) */
 
 	/* [roster] */
 	char roster_file[FC_CFG_PATH_MAX];

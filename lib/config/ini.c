@@ -372,6 +372,22 @@ set_path(const struct fc__ini *ini, const struct fc__ini_key *k, const char *v, 
 		return fc__ini_fail(ini, -ENAMETOOLONG, k->section, k->name, "", err, err_len,
 				    "a path of at most %zu bytes once resolved against '%.*s'",
 				    k->size - 1, (int)dl, ini->path);
+	if (k->create && stat(dst, &st) != 0 && errno == ENOENT) {
+		/* Not there yet: floord creates it, in a directory that must exist and be writable. */
+		char dir[FC_CFG_PATH_MAX];
+		const char *slash = strrchr(dst, '/');
+
+		snprintf(dir, sizeof(dir), "%.*s", slash == NULL ? 1 : (int)(slash - dst + 1),
+			 slash == NULL ? "." : dst);
+		if (access(dir, W_OK) != 0) {
+			int e = errno;
+
+			return fc__ini_fail(ini, -e, k->section, k->name, "", err, err_len,
+					    "a file in a writable directory (%s: %s)", dir,
+					    strerror(e));
+		}
+		return 0;
+	}
 	if (stat(dst, &st) != 0 || access(dst, R_OK) != 0) {
 		int e = errno;
 

@@ -25,6 +25,8 @@
 #include <rte_mbuf_dyn.h>
 
 #include "dataplane_priv.h"
+#include "fc_game.h"
+#include "fc_journal.h"
 
 RTE_LOG_REGISTER_DEFAULT(fc_dataplane_logtype, INFO);
 #define DP_LOG(level, ...) rte_log(RTE_LOG_##level, fc_dataplane_logtype, "floord: " __VA_ARGS__)
@@ -291,6 +293,20 @@ setup_rings(struct fc_dataplane *dp, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * The round this run plays: the one the journal says is running (a restart continues it), or
+ * the next one after it; round 1 on a fresh journal or without one.
+ */
+static uint32_t
+round_after(const struct fc_journal_recovered *r)
+{
+	if (r == NULL || r->round_id == 0)
+		return 1;
+	if (r->round_state == FC_ROUND_RUNNING || r->round_state == FC_ROUND_PAUSED)
+		return r->round_id;
+	return r->round_id + 1;
+}
+
 /* Teams, clue discs, one arbiter and one claim ring per owner (on its node), TX's game state. */
 static int
 setup_game(struct fc_dataplane *dp, char *err, size_t len)
@@ -350,6 +366,17 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 		ow->geom = &dp->geom;
 		ow->team = dp->team;
 		ow->claims = dp->claims[o];
+		ow->journal = dp->opts.journal;
+		ow->round_id = round_after(dp->opts.recovered);
+		ow->respawns = rte_zmalloc_socket(
+			"fc_respawns", (l->n_clues + 1) * sizeof(*ow->respawns), 0, sock);
+		if (ow->respawns == NULL)
+			goto out;
+		/*
+		 * respawns counts this run's awards of each clue from 0, as the arbiter decides
+		 * them afresh: after a restart, its first decision of a clue the journal already
+		 * holds is the same (clue, respawn) and is refused there, never announced twice.
+		 */
 	}
 	for (uint32_t i = 0; i < dp->n_rx; i++)
 		dp->rx[i]->discs = &dp->discs;
@@ -440,6 +467,30 @@ setup_owners(struct fc_dataplane *dp, char *err, size_t len)
 	return 0;
 }
 
+/* A restart continuing its round: the scoreboard and the clues awarded come from the journal. */
+static void
+restore(const struct fc_dataplane *dp, struct fc_tx *tx)
+{
+	const struct fc_journal_recovered *r = dp->opts.recovered;
+
+	if (r == NULL || r->round_id != tx->round_id)
+		return;
+	for (uint32_t i = 0; i < r->n_players; i++)
+		if (r->players[i].player < dp->n_players)
+			tx->score[r->players[i].player] = r->players[i].total;
+	for (uint32_t i = 0; i < r->n_teams; i++)
+		if (r->teams[i].team < dp->n_teams)
+			tx->team_score[r->teams[i].team] = r->teams[i].total;
+	for (uint32_t i = 0; i < r->n_awards; i++) {
+		int idx = fc_game_layout_find(dp->layout, r->awards[i].clue_id);
+
+		if (idx >= 0) {
+			tx->clue[idx].state = FC_CLUE_CLAIMED;
+			tx->clue[idx].winner = r->awards[i].winner;
+		}
+	}
+}
+
 static int
 setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 {
@@ -486,7 +537,6 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 	tx->n_teams = dp->n_teams;
 	if (dp->layout != NULL) {
 		tx->layout = dp->layout;
-		tx->round_id = 1; /* the round runs from the first tick to the end of session */
 		for (uint32_t o = 0; o < dp->n_owners; o++)
 			tx->claims[o] = dp->claims[o];
 		tx->score = rte_zmalloc_socket("fc_tx_score", (dp->n_players + 1) * sizeof(int32_t),
@@ -500,6 +550,10 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 		for (uint32_t i = 0; i < dp->layout->n_clues; i++)
 			tx->clue[i] = (struct fc_tx_clue){ .winner = FC_PLAYER_NONE,
 							   .state = FC_CLUE_OPEN };
+		tx->journal = dp->opts.journal;
+		tx->journal_producer = dp->n_owners;
+		tx->round_id = round_after(dp->opts.recovered);
+		restore(dp, tx);
 	}
 	return 0;
 nomem:

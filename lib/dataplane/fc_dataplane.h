@@ -20,9 +20,13 @@
 struct fc_dataplane;
 
 struct fc_game_layout;
+struct fc_journal;
+struct fc_journal_recovered;
 
 struct fc_dataplane_opts {
 	const struct fc_game_layout *layout; /* the clues of the round, NULL for positions only */
+	struct fc_journal *journal;          /* awards made durable before announced; or NULL */
+	const struct fc_journal_recovered *recovered; /* what the journal held at start */
 	bool replay; /* the clock is the capture's timestamps; the end of input ends the run */
 	double pace; /* replay paced: 1.0 capture speed, 2.0 twice as fast; 0 as fast as it reads */
 };

@@ -56,6 +56,8 @@ sum(const struct fc_dataplane *dp, struct totals *t)
 		t->own.implausible += s->implausible;
 		t->own.claims += s->claims;
 		t->own.claims_held += s->claims_held;
+		t->own.journal_full += s->journal_full;
+		t->own.already_awarded += s->already_awarded;
 		fc_hist_merge(&t->own.lat_tsc, &s->lat_tsc);
 	}
 }
@@ -237,9 +239,12 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 	fprintf(out,
 		", \"game\": {\"clues\": %u, \"clue_routed\": %" PRIu64 ", \"clue_fixes\": %" PRIu64
 		", \"qualifying\": %" PRIu64 ", \"implausible\": %" PRIu64 ", \"claims\": %" PRIu64
-		", \"claims_held\": %" PRIu64 ", \"events\": %" PRIu64 "}",
+		", \"claims_held\": %" PRIu64 ", \"events\": %" PRIu64
+		", \"journal_full\": %" PRIu64 ", \"already_awarded\": %" PRIu64
+		", \"durable_waits\": %" PRIu64 ", \"journal_drops\": %" PRIu64 "}",
 		dp->layout != NULL ? dp->layout->n_clues : 0, t.rx.clue_routed, t.own.clue_fixes,
-		t.own.qualifying, t.own.implausible, t.own.claims, t.own.claims_held, tx->events);
+		t.own.qualifying, t.own.implausible, t.own.claims, t.own.claims_held, tx->events,
+		t.own.journal_full, t.own.already_awarded, tx->durable_waits, tx->journal_drops);
 	fprintf(out, ", \"latency_ns\": {\"samples\": %" PRIu64, t.own.lat_tsc.count);
 	for (unsigned int i = 0; i < RTE_DIM(quantiles); i++)
 		fprintf(out, ", \"%s\": %" PRIu64, quantile_names[i],

@@ -16,6 +16,7 @@
 
 #include "fc_game.h"
 #include "fc_grid.h"
+#include "fc_journal.h"
 #include "fc_hist.h"
 #include "fc_tick.h"
 
@@ -24,9 +25,15 @@
 
 #define FC_OWNER_CLAIMS 16u /* claims decided per call, and the most held back at once */
 
-/* A decided claim on its way to TX, with the tick it was decided at the end of. */
+/*
+ * A decided claim on its way to TX, with the tick it was decided at the end of and, with a
+ * journal, the ticket TX waits on before announcing it (DESIGN invariant 7).
+ */
 struct fc_claim_ev {
 	uint64_t tick;
+	uint64_t ticket;    /* 0 without a journal */
+	uint32_t producer;  /* the journal producer that appended it: the owner's index */
+	uint32_t journaled; /* appended (the owner's own bookkeeping while it holds the claim) */
 	struct fc_game_claim claim;
 };
 
@@ -36,12 +43,14 @@ struct fc_owner_stats {
 	uint64_t older;      /* arrived after a newer fix of the player: ignored */
 	uint64_t duplicates; /* the same fix again */
 	uint64_t watermarks;
-	uint64_t clue_fixes;    /* fixes presented to this owner's clues */
-	uint64_t qualifying;    /* of which became or improved a contender */
-	uint64_t implausible;   /* fixes near a clue flagged as an impossible speed */
-	uint64_t claims;        /* clues decided here */
-	uint64_t claims_held;   /* times the claim ring was full: done held back, nothing lost */
-	struct fc_hist lat_tsc; /* RX burst -> applied, TSC cycles */
+	uint64_t clue_fixes;      /* fixes presented to this owner's clues */
+	uint64_t qualifying;      /* of which became or improved a contender */
+	uint64_t implausible;     /* fixes near a clue flagged as an impossible speed */
+	uint64_t claims;          /* clues decided here */
+	uint64_t claims_held;     /* times the claim ring was full: done held back, nothing lost */
+	uint64_t journal_full;    /* times the journal's queue was full: the claim waited */
+	uint64_t already_awarded; /* decided again after a restart: in the journal, not re-sent */
+	struct fc_hist lat_tsc;   /* RX burst -> applied, TSC cycles */
 };
 
 struct fc_owner {
@@ -55,9 +64,12 @@ struct fc_owner {
 	struct fc_arbiter *arb;
 	const struct fc_disc_index *discs;
 	const struct fc_geom *geom;
-	const uint16_t *team;    /* player -> team */
-	struct rte_ring *claims; /* to TX: struct fc_claim_ev */
-	uint32_t n_held;         /* decided, not yet on the ring */
+	const uint16_t *team;       /* player -> team */
+	struct rte_ring *claims;    /* to TX: struct fc_claim_ev */
+	struct fc_journal *journal; /* NULL: no journal */
+	uint32_t round_id;
+	uint32_t *respawns; /* per clue: awards so far this round (the journal's respawn number) */
+	uint32_t n_held;    /* decided, not yet on the ring */
 	struct fc_claim_ev held[FC_OWNER_CLAIMS];
 
 	uint64_t wm[FC_TICK_MAX_RX]; /* latest watermark of each ring */

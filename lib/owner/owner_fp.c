@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The shard-owner loop; see fc_owner.h. */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -48,6 +49,64 @@ to_clues(struct fc_owner *o, const struct fc_fix_rec *rec)
  * has completed it, so a claim is always in the packets of the tick it was decided in. A full
  * ring holds `done` back (counted) rather than lose an award. Returns false while held.
  */
+/*
+ * Makes a held claim durable-to-be: appends its AWARD to the journal once. Returns 0, or
+ * -ENOBUFS (try again next poll), or -EEXIST when the journal already has this award (a
+ * restarted floord deciding it again): it is dropped, never announced twice.
+ */
+static int
+journal_claim(struct fc_owner *o, struct fc_claim_ev *ev)
+{
+	const struct fc_game_claim *c = &ev->claim;
+	struct fc_journal_fix fixes[FC_GAME_MAX_LISTED];
+	struct fc_journal_rec rec = { .type = FC_JOURNAL_AWARD };
+	int rc;
+
+	if (o->journal == NULL || ev->journaled)
+		return 0;
+	for (unsigned int i = 0; i < c->contenders_listed; i++) {
+		const struct fc_game_contender *k = &c->contenders[i];
+
+		fixes[i] = (struct fc_journal_fix){
+			.player = k->player,
+			.flags = k->flags,
+			.meas_time_ns = k->meas_time_ns,
+			.distance_mm = k->distance_mm,
+			.err_mm = 0xFFFF,
+			.fix_seq = i == 0 ? c->winner_fix_seq : 0,
+		};
+	}
+	rec.award = (struct fc_journal_award){
+		.round_id = o->round_id,
+		.clue_id = c->clue_id,
+		.points = c->points,
+		.winner = c->winner,
+		.winner_team = c->winner_team,
+		.meas_time_ns = c->meas_time_ns,
+		.decided_ns = c->deadline_ns,
+		.contenders_total = c->contenders_total,
+		.n_fixes = c->contenders_listed,
+		.respawn = o->respawns[c->clue_idx],
+		.fixes = fixes,
+	};
+	rc = fc_journal_append(o->journal, o->index, &rec, &ev->ticket);
+	if (rc == 0) {
+		ev->journaled = 1;
+		ev->producer = o->index;
+		o->respawns[c->clue_idx]++;
+	} else if (rc == -EEXIST) {
+		o->respawns[c->clue_idx]++;
+	}
+	return rc;
+}
+
+/*
+ * The clues whose settle window ends with tick `done` (all of them at the end of input) are
+ * decided, journaled and handed to TX before `done` is published: TX emits a tick only once
+ * every owner has completed it, so a claim is always in the packets of the tick it was decided
+ * in. A full ring or journal queue holds `done` back (counted) rather than lose an award.
+ * Returns false while held.
+ */
 static bool
 decide(struct fc_owner *o, uint64_t done)
 {
@@ -58,8 +117,15 @@ decide(struct fc_owner *o, uint64_t done)
 		unsigned int n, k;
 
 		while (o->n_held > 0) {
-			if (rte_ring_enqueue_elem(o->claims, &o->held[0], sizeof(o->held[0])) !=
-			    0) {
+			int rc = journal_claim(o, &o->held[0]);
+
+			if (rc == -EEXIST) {
+				o->st.already_awarded++;
+			} else if (rc != 0) {
+				o->st.journal_full++;
+				return false;
+			} else if (rte_ring_enqueue_elem(o->claims, &o->held[0],
+							 sizeof(o->held[0])) != 0) {
 				o->st.claims_held++;
 				return false;
 			}
@@ -67,7 +133,7 @@ decide(struct fc_owner *o, uint64_t done)
 		}
 		n = fc_arbiter_decide_until(o->arb, until, c, FC_OWNER_CLAIMS);
 		for (k = 0; k < n; k++) {
-			o->held[k].tick = done;
+			o->held[k] = (struct fc_claim_ev){ .tick = done };
 			o->held[k].claim = c[k];
 		}
 		o->n_held = n;

@@ -36,12 +36,14 @@ struct fc_tx_stats {
 	uint64_t heartbeats;
 	uint64_t snapshots; /* full passes of the snapshot loop */
 	uint64_t snapshot_packets;
-	uint64_t tx_retries; /* tx_burst calls beyond the first */
-	uint64_t tx_drops;   /* packets the NIC never took after FC_TX_RETRIES */
-	uint64_t alloc_fail; /* no mbuf for a packet */
-	uint64_t full_scans; /* an owner's dirty list was reused before TX read it */
-	uint64_t events;     /* events numbered and sent */
-	uint64_t claims;     /* CLUE_CLAIMED among them */
+	uint64_t tx_retries;    /* tx_burst calls beyond the first */
+	uint64_t tx_drops;      /* packets the NIC never took after FC_TX_RETRIES */
+	uint64_t alloc_fail;    /* no mbuf for a packet */
+	uint64_t full_scans;    /* an owner's dirty list was reused before TX read it */
+	uint64_t events;        /* events numbered and sent */
+	uint64_t durable_waits; /* polls a tick waited for its claims to be durable */
+	uint64_t journal_drops; /* SCORE/ROUND records the journal's queue could not take */
+	uint64_t claims;        /* CLUE_CLAIMED among them */
 };
 
 /* What subscribers have been told of a clue. */
@@ -90,6 +92,8 @@ struct fc_tx {
 	uint8_t round_state; /* enum fc_round_state */
 	uint32_t n_pending;
 	struct fc_claim_ev pending[FC_TX_MAX_CLAIMS];
+	struct fc_journal *journal; /* NULL: none; TX appends SCORE and ROUND records to it */
+	uint32_t journal_producer;
 
 	/* state */
 	bool started;

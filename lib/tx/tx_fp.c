@@ -395,6 +395,50 @@ event_add(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, unsi
 	return false;
 }
 
+static void
+take_claims(struct fc_tx *tx)
+{
+	for (uint32_t o = 0; o < tx->n_owners; o++)
+		while (tx->n_pending < FC_TX_MAX_CLAIMS &&
+		       rte_ring_dequeue_elem(tx->claims[o], &tx->pending[tx->n_pending],
+					     sizeof(tx->pending[0])) == 0)
+			tx->n_pending++;
+}
+
+/*
+ * DESIGN invariant 7: an award is announced only once it is durable. True when every claim
+ * decided by the end of tick `upto` is on disk; otherwise the tick waits (one poll at a time:
+ * in replay this keeps the output the same bytes whatever the disk's speed).
+ */
+static bool
+claims_durable(struct fc_tx *tx, uint64_t upto)
+{
+	if (tx->layout == NULL || tx->journal == NULL)
+		return true;
+	take_claims(tx);
+	for (uint32_t i = 0; i < tx->n_pending; i++) {
+		const struct fc_claim_ev *ev = &tx->pending[i];
+
+		if (ev->tick <= upto && ev->ticket != 0 &&
+		    fc_journal_durable_ticket(tx->journal, ev->producer) < ev->ticket) {
+			tx->st.durable_waits++;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* SCORE and ROUND records: the journal's copy of what the scoreboard said. */
+static void
+journal_rec(struct fc_tx *tx, const struct fc_journal_rec *rec)
+{
+	uint64_t ticket;
+
+	if (tx->journal != NULL &&
+	    fc_journal_append(tx->journal, tx->journal_producer, rec, &ticket) != 0)
+		tx->st.journal_drops++;
+}
+
 static int
 claim_cmp(const struct fc_claim_ev *a, const struct fc_claim_ev *b)
 {
@@ -413,11 +457,7 @@ emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, ui
 {
 	bool any = false;
 
-	for (uint32_t o = 0; o < tx->n_owners; o++)
-		while (tx->n_pending < FC_TX_MAX_CLAIMS &&
-		       rte_ring_dequeue_elem(tx->claims[o], &tx->pending[tx->n_pending],
-					     sizeof(tx->pending[0])) == 0)
-			tx->n_pending++;
+	take_claims(tx);
 	for (;;) {
 		struct fc_claim_ev *best = NULL;
 		const struct fc_game_claim *c;
@@ -458,6 +498,16 @@ emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, ui
 		event_add(tx, p, tick, send_ns, FC_DL_T_CLUE_CLAIMED, &cc, sizeof(cc),
 			  (const struct fc_dl_contender *)(const void *)c->contenders);
 		event_add(tx, p, tick, send_ns, FC_DL_T_SCORE, &sc, sizeof(sc), NULL);
+		journal_rec(tx, &(struct fc_journal_rec){
+					.type = FC_JOURNAL_SCORE,
+					.score = { .round_id = tx->round_id,
+						   .clue_id = c->clue_id,
+						   .player = c->winner,
+						   .team = c->winner_team,
+						   .delta = (int32_t)c->points,
+						   .total = sc.total,
+						   .team_total = sc.team_total },
+				});
 		tx->st.claims++;
 		any = true;
 		*best = tx->pending[--tx->n_pending];
@@ -475,6 +525,13 @@ emit_round(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uin
 
 	tx->round_state = state;
 	event_add(tx, p, tick, send_ns, FC_DL_T_ROUND_STATE, &rs, sizeof(rs), NULL);
+	journal_rec(tx, &(struct fc_journal_rec){
+				.type = FC_JOURNAL_ROUND,
+				.round = { .round_id = tx->round_id,
+					   .state = state,
+					   .round_time_ms = rs.round_time_ms,
+					   .time_ns = send_ns },
+			});
 }
 
 static void
@@ -602,9 +659,13 @@ fc_tx_poll(struct fc_tx *tx)
 		 */
 		last = last_tick(tx);
 		if (last != 0 && (last == FC_TICK_NONE || t > last)) {
+			if (!claims_durable(tx, FC_TICK_NONE))
+				return true;
 			emit_end_of_session(tx, t - 1);
 			return false;
 		}
+		if (!claims_durable(tx, t))
+			return true;
 		emit_tick(tx, t);
 	}
 }

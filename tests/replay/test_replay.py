@@ -10,6 +10,9 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
   test_replay.py FLOORD claims        the game: players converge on a clue on the border of two
                                       owners' stripes; one award to the player an independent
                                       reference finds first, the same bytes in every layout
+  test_replay.py FLOORD recovery      invariant 7: floord SIGKILLed after an award, restarted on
+                                      the same journal: the award and the score come back, the
+                                      clue is not awarded twice
 """
 
 import os
@@ -280,6 +283,84 @@ def claims(floord, work, ok):
             ok(frames == ref[1], f"{name}: byte-identical to {ref[0]}")
 
 
+def claims_setup(work, players=96, seconds=6, seed=5):
+    fx = os.path.join(work, "fixtures")
+    os.makedirs(fx, exist_ok=True)
+    harness.mkcapture.main(["--write-fixtures", fx, "--players", str(players), "--gateways", "2"])
+    roster, keys = os.path.join(fx, "roster.csv"), os.path.join(fx, "gateways.keys")
+    cap = os.path.join(work, "claims.pcap")
+    harness.mkcapture.main(["--out", cap, "--roster", roster, "--keys", keys, "--players",
+                            str(players), "--gateways", "2", "--seconds", str(seconds),
+                            "--scenario", "crowded", "--width-m", "20.48", "--height-m", "10.24",
+                            "--seed", str(seed)])
+    layout = os.path.join(work, "layout.txt")
+    with open(layout, "w") as f:
+        f.write(CLAIM_LAYOUT)
+    return cap, roster, keys, layout
+
+
+def game_floor(path, roster, keys, layout, name, journal=None):
+    nq = harness.write_floor(path, roster, keys, name, width_m=20.48, height_m=10.24)
+    extra = f"[game]\nlayout = {layout}\n" + (f"journal = {journal}\n" if journal else "")
+    with open(path) as f:
+        text = f.read().replace("[roster]", extra + "[roster]")
+    with open(path, "w") as f:
+        f.write(text)
+    return nq
+
+
+def recovery(floord, work, ok):
+    import shutil
+    import signal
+    import subprocess
+    import time
+
+    cap, roster, keys, layout = claims_setup(work)
+    # The reference: one uninterrupted run with its own journal.
+    ref_floor = os.path.join(work, "ref.ini")
+    game_floor(ref_floor, roster, keys, layout, "1rx-2owners", os.path.join(work, "ref.journal"))
+    _, rep, _ = harness.run_floord(floord, ref_floor, [cap], os.path.join(work, "ref.pcap"), work,
+                                   "ref")
+    ref, _ = harness.decode(os.path.join(work, "ref.pcap"))
+    ok(rep["game"]["claims"] == 1 and rep["game"]["already_awarded"] == 0,
+       "reference run: one award, journaled", rep["game"])
+
+    # The crash: the same game paced at capture speed, SIGKILLed 3 s in (the award comes at
+    # about 0.8 s of capture time), then restarted on the same journal.
+    journal = os.path.join(work, "crash.journal")
+    floor = os.path.join(work, "crash.ini")
+    game_floor(floor, roster, keys, layout, "1rx-2owners", journal)
+    prefix = f"fcrp-crash-{os.getpid()}"
+    cmd = [floord, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+           f"--file-prefix={prefix}", "--log-level=*:error",
+           f"--vdev=net_pcap0,rx_pcap={cap},tx_pcap={os.path.join(work, 'crash1.pcap')}", "--",
+           "--floor", floor, "--replay", "--pace"]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(3.0)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+    first, _ = harness.decode(os.path.join(work, "crash1.pcap"))
+    announced = first["final_state"]["claims"]
+    ok(p.returncode == -signal.SIGKILL and len(announced) == 1,
+       "the killed run had announced the award before it died", announced)
+
+    _, rep2, log = harness.run_floord(floord, floor, [cap], os.path.join(work, "crash2.pcap"),
+                                      work, "restart")
+    again, _ = harness.decode(os.path.join(work, "crash2.pcap"))
+    ok("1 awards recovered" in log, "the restart recovered the award from the journal", log[-300:])
+    ok(rep2["game"]["claims"] == 1 and rep2["game"]["already_awarded"] == 1,
+       "the restart decided the clue again and the journal refused the second award", rep2["game"])
+    ok(again["final_state"]["claims"] == [], "the restart announced no second award",
+       again["final_state"]["claims"])
+    snap_ref, snap = ref["last_snapshot"], again["last_snapshot"]
+    ok(snap["scores"] == snap_ref["scores"] and snap["clues"] == snap_ref["clues"],
+       "the restart's scoreboard and clues equal the uninterrupted run's",
+       (snap.get("scores"), snap_ref.get("scores")))
+    ok(snap["round"]["round_id"] == snap_ref["round"]["round_id"],
+       "the restart continued the same round", (snap["round"], snap_ref["round"]))
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__)
@@ -288,7 +369,7 @@ def main(argv):
     ok = Checks()
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
         {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
-         "claims": claims}[what](
+         "claims": claims, "recovery": recovery}[what](
             floord, work, ok)
     return ok.exit()
 
