@@ -54,6 +54,11 @@ static const struct fc__ini_key floor_keys[] = {
 	{ "game", "layout", FC__INI_PATH, CFG(layout_file) },
 	/* where awards are made durable before they are announced (docs/journal.md) */
 	{ "game", "journal", FC__INI_PATH, CFG(journal_file), .create = true },
+	/* yes: the round runs from the first tick (replays, demos); no: floorctl round start */
+	{ "game", "auto_start", FC__INI_BOOL, CFG(auto_start) },
+
+	/* floorctl's Unix socket (docs/control.md); its mode decides who may command */
+	{ "control", "socket", FC__INI_PATH, CFG(control_socket), .create = true },
 
 	{ "lcores", "rx", FC__INI_LCORES, CFG(rx_lcores),
 	  .off_n = offsetof(struct fc_config, n_rx) },
@@ -83,6 +88,7 @@ set_defaults(struct fc_config *cfg)
 	cfg->refresh_ms = 1000;
 	cfg->stale_ms = 2000;
 	cfg->snapshot_ms = 1000;
+	cfg->auto_start = true;
 	cfg->rx_lcores[0] = 0; /* everything on lcore 0: the run-to-completion layout */
 	cfg->n_rx = 1;
 	cfg->owner_lcores[0] = 0;

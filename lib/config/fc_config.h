@@ -71,6 +71,10 @@ struct fc_config {
 	/* [game] */
 	char layout_file[FC_CFG_PATH_MAX];  /* the clue layout, "" for none (docs/game.md) */
 	char journal_file[FC_CFG_PATH_MAX]; /* the awards' journal, "" for none (docs/journal.md) */
+	bool auto_start;                    /* the round starts with the first tick; default yes */
+
+	/* [control] */
+	char control_socket[FC_CFG_PATH_MAX]; /* floorctl's Unix socket, "" for none */
 
 	/* [roster] */
 	char roster_file[FC_CFG_PATH_MAX];

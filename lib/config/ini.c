@@ -394,7 +394,8 @@ set_path(const struct fc__ini *ini, const struct fc__ini_key *k, const char *v, 
 		return fc__ini_fail(ini, -e, k->section, k->name, "", err, err_len,
 				    "a readable file (%s: %s)", dst, strerror(e));
 	}
-	if (!S_ISREG(st.st_mode))
+	/* A path floord creates may hold what it created last time: its socket or its file. */
+	if (!S_ISREG(st.st_mode) && !(k->create && S_ISSOCK(st.st_mode)))
 		return refuse(ini, k, err, err_len, "a readable file (%s: not a regular file)",
 			      dst);
 	return 0;

@@ -380,6 +380,13 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 	}
 	for (uint32_t i = 0; i < dp->n_rx; i++)
 		dp->rx[i]->discs = &dp->discs;
+	/* floorctl's commands, from the control thread (any thread may enqueue) to TX. */
+	dp->cmds = rte_ring_create_elem("fc_cmds", sizeof(struct fc_cmd), 64, SOCKET_ID_ANY,
+					RING_F_SC_DEQ);
+	if (dp->cmds == NULL) {
+		snprintf(err, len, "command ring: %s", rte_strerror(rte_errno));
+		goto out;
+	}
 	rc = 0;
 out:
 	free(x);
@@ -467,6 +474,34 @@ setup_owners(struct fc_dataplane *dp, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * The round the session starts in: the journal's running (or paused) round continues; else a
+ * new round runs from the first tick with auto_start; else none until floorctl starts one.
+ * Published for the owners before any lcore starts.
+ */
+static void
+initial_round(struct fc_dataplane *dp, struct fc_tx *tx)
+{
+	const struct fc_journal_recovered *r = dp->opts.recovered;
+
+	if (r != NULL && r->round_id != 0 &&
+	    (r->round_state == FC_ROUND_RUNNING || r->round_state == FC_ROUND_PAUSED)) {
+		tx->round_id = r->round_id;
+		tx->round_state = r->round_state;
+	} else if (dp->cfg->auto_start) {
+		tx->round_id = round_after(r);
+		tx->round_state = FC_ROUND_RUNNING;
+	} else {
+		tx->round_id = r != NULL ? r->round_id : 0;
+		tx->round_state = FC_ROUND_IDLE;
+	}
+	rte_seqcount_write_begin(&dp->sync->round.sc);
+	dp->sync->round.id = tx->round_id;
+	dp->sync->round.state = tx->round_state;
+	dp->sync->round.open_ns = 0;
+	rte_seqcount_write_end(&dp->sync->round.sc);
+}
+
 /* A restart continuing its round: the scoreboard and the clues awarded come from the journal. */
 static void
 restore(const struct fc_dataplane *dp, struct fc_tx *tx)
@@ -552,7 +587,8 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 							   .state = FC_CLUE_OPEN };
 		tx->journal = dp->opts.journal;
 		tx->journal_producer = dp->n_owners;
-		tx->round_id = round_after(dp->opts.recovered);
+		tx->cmds = dp->cmds;
+		initial_round(dp, tx);
 		restore(dp, tx);
 	}
 	return 0;
@@ -574,6 +610,9 @@ fc_dataplane_create(const struct fc_config *cfg, const struct fc_dataplane_opts 
 	dp->cfg = cfg;
 	dp->opts = *opts;
 	dp->layout = opts->layout;
+	dp->next_cmd_seq = opts->recovered != NULL && opts->recovered->next_cmd_seq > 0
+				   ? opts->recovered->next_cmd_seq
+				   : 1;
 	if (err_len > 0)
 		err[0] = '\0';
 	dp->n_rx = cfg->n_rx;
@@ -647,10 +686,20 @@ fc_dataplane_run(struct fc_dataplane *dp)
 		for (uint32_t r = 0; r < dp->n_rx; r++)
 			fc_rx_start_live(dp->rx[r]);
 	dp->ran = true;
+	if (dp->cfg->control_socket[0] != '\0') {
+		char err[256];
+
+		dp->control = fc_control_start(dp->cfg->control_socket, fc__control_handle, dp, err,
+					       sizeof(err));
+		if (dp->control == NULL)
+			DP_LOG(WARNING, "%s: floorctl cannot reach this floord\n", err);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rte_eal_mp_remote_launch(lcore_loop, dp, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fc_control_stop(dp->control);
+	dp->control = NULL;
 	dp->elapsed_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * UINT64_C(1000000000) +
 			 (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
 
@@ -712,6 +761,7 @@ fc_dataplane_free(struct fc_dataplane *dp)
 		rte_ring_free(dp->claims[o]);
 	}
 	fc_disc_index_free(&dp->discs);
+	rte_ring_free(dp->cmds);
 	rte_free(dp->team);
 	if (dp->tx != NULL) {
 		rte_free(dp->tx->want);

@@ -9,6 +9,7 @@
 #include <rte_ring.h>
 
 #include "fc_config.h"
+#include "fc_control.h"
 #include "fc_dataplane.h"
 #include "fc_grid.h"
 #include "fc_owner.h"
@@ -49,6 +50,9 @@ struct fc_dataplane {
 	uint16_t *team; /* player -> team, from the roster */
 	uint32_t n_teams;
 	struct rte_ring *claims[FC_TICK_MAX_OWNERS];
+	struct rte_ring *cmds;      /* floorctl's commands to TX */
+	struct fc_control *control; /* the control socket's server, NULL if none */
+	uint64_t next_cmd_seq;      /* the control thread's only */
 	struct rte_ring *ring[FC_TICK_MAX_RX][FC_TICK_MAX_OWNERS];
 	struct fc_lcore_plan plan[RTE_MAX_LCORE];
 	uint64_t tsc_hz;
@@ -57,6 +61,9 @@ struct fc_dataplane {
 	uint64_t drained_at_exit; /* frames left on the RX queues after the end of session */
 	bool ran;
 };
+
+/* The control socket's request handler (ctl.c). */
+void fc__control_handle(void *arg, const char *request, char *reply, size_t len);
 
 /* Socket of an lcore, clamped to a usable index (DPDK reports -1 for "unknown"). */
 int fc__lcore_socket(unsigned int lcore);

@@ -68,6 +68,8 @@ struct fc_owner {
 	struct rte_ring *claims;    /* to TX: struct fc_claim_ev */
 	struct fc_journal *journal; /* NULL: no journal */
 	uint32_t round_id;
+	bool round_running; /* claims are decided only while the round runs */
+	uint32_t round_sn;  /* the round's sequence count last seen */
 	uint32_t *respawns; /* per clue: awards so far this round (the journal's respawn number) */
 	uint32_t n_held;    /* decided, not yet on the ring */
 	struct fc_claim_ev held[FC_OWNER_CLAIMS];

@@ -143,12 +143,42 @@ decide(struct fc_owner *o, uint64_t done)
 	}
 }
 
+/*
+ * The round as TX published it (floorctl's commands): a new round resets the arbiter, whose
+ * clues open at the round's start; a paused or ended round decides nothing.
+ */
+static void
+round_check(struct fc_owner *o)
+{
+	uint32_t sn, id, state;
+	uint64_t open_ns;
+
+	if (rte_seqcount_read_begin(&o->sync->round.sc) == o->round_sn)
+		return;
+	do {
+		sn = rte_seqcount_read_begin(&o->sync->round.sc);
+		id = o->sync->round.id;
+		state = o->sync->round.state;
+		open_ns = o->sync->round.open_ns;
+	} while (rte_seqcount_read_retry(&o->sync->round.sc, sn));
+	o->round_sn = sn;
+	if (id != o->round_id) {
+		fc_arbiter_reset(o->arb, open_ns);
+		memset(o->respawns, 0, fc_arbiter_n_clues(o->arb) * sizeof(*o->respawns));
+		o->round_id = id;
+	}
+	o->round_running = state == FC_ROUND_RUNNING;
+}
+
 bool
 fc_owner_poll(struct fc_owner *o)
 {
 	struct fc_fix_rec recs[FC_OWNER_BURST];
 	bool busy = false;
 	uint64_t done = FC_TICK_NONE;
+
+	if (o->arb != NULL)
+		round_check(o);
 
 	for (uint32_t r = 0; r < o->n_rings; r++) {
 		/*
@@ -173,7 +203,7 @@ fc_owner_poll(struct fc_owner *o)
 					o->st.watermarks++;
 					continue;
 				}
-				if (o->arb != NULL)
+				if (o->arb != NULL && o->round_running)
 					to_clues(o, rec);
 				if (rec->kind == FC_REC_CLUE_FIX)
 					continue;

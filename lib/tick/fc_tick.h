@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_seqcount.h>
 
 #define FC_TICK_MAX_RX     16u
 #define FC_TICK_MAX_OWNERS 16u
@@ -60,6 +61,13 @@ struct fc_tick_sync {
 	struct {
 		uint32_t stop; /* SIGINT/SIGTERM: RX lcores stop receiving */
 	} ctl __rte_cache_aligned;
+	struct {
+		rte_seqcount_t sc; /* TX writes (floorctl's round commands), owners read */
+		uint32_t id;
+		uint32_t state; /* enum fc_round_state */
+		uint64_t
+			open_ns; /* fixes measured before this do not claim (a new round's start) */
+	} round __rte_cache_aligned;
 };
 
 static inline uint64_t

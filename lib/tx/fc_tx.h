@@ -28,6 +28,21 @@
 #define FC_TX_SNAP_PER_PART 160u /* positions in one snapshot part: fills a 1400-byte packet */
 #define FC_TX_MAX_CLAIMS    64u  /* claims taken off the owners' rings, not yet announced */
 
+/* floorctl's commands (docs/control.md), applied by TX at the start of a tick. */
+enum fc_cmd_code {
+	FC_CMD_ROUND_START = 1, /* the COMMAND_ECHO codes of docs/protocol.md */
+	FC_CMD_ROUND_PAUSE = 2,
+	FC_CMD_ROUND_RESUME = 3,
+	FC_CMD_ROUND_END = 4,
+};
+
+struct fc_cmd {
+	uint64_t cmd_seq;
+	uint16_t code; /* enum fc_cmd_code */
+	uint16_t reserved;
+	uint32_t arg;
+};
+
 struct fc_tx_stats {
 	uint64_t ticks;
 	uint64_t packets; /* handed to the NIC */
@@ -40,6 +55,7 @@ struct fc_tx_stats {
 	uint64_t tx_drops;      /* packets the NIC never took after FC_TX_RETRIES */
 	uint64_t alloc_fail;    /* no mbuf for a packet */
 	uint64_t full_scans;    /* an owner's dirty list was reused before TX read it */
+	uint64_t commands;      /* floorctl commands applied or refused (each echoed) */
 	uint64_t events;        /* events numbered and sent */
 	uint64_t durable_waits; /* polls a tick waited for its claims to be durable */
 	uint64_t journal_drops; /* SCORE/ROUND records the journal's queue could not take */
@@ -92,6 +108,7 @@ struct fc_tx {
 	uint8_t round_state; /* enum fc_round_state */
 	uint32_t n_pending;
 	struct fc_claim_ev pending[FC_TX_MAX_CLAIMS];
+	struct rte_ring *cmds;      /* from the control thread: struct fc_cmd, NULL if none */
 	struct fc_journal *journal; /* NULL: none; TX appends SCORE and ROUND records to it */
 	uint32_t journal_producer;
 

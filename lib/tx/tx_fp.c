@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The TX loop: tick deltas, heartbeats, snapshot loop, end of session; see fc_tx.h. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -514,6 +515,17 @@ emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, ui
 	}
 }
 
+/* Tells the owners the round's state; a new id makes them reset their arbiters. */
+static void
+publish_round(struct fc_tx *tx, uint64_t open_ns)
+{
+	rte_seqcount_write_begin(&tx->sync->round.sc);
+	tx->sync->round.id = tx->round_id;
+	tx->sync->round.state = tx->round_state;
+	tx->sync->round.open_ns = open_ns;
+	rte_seqcount_write_end(&tx->sync->round.sc);
+}
+
 static void
 emit_round(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uint8_t state)
 {
@@ -524,6 +536,7 @@ emit_round(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uin
 	};
 
 	tx->round_state = state;
+	publish_round(tx, tx->sync->round.open_ns);
 	event_add(tx, p, tick, send_ns, FC_DL_T_ROUND_STATE, &rs, sizeof(rs), NULL);
 	journal_rec(tx, &(struct fc_journal_rec){
 				.type = FC_JOURNAL_ROUND,
@@ -532,6 +545,71 @@ emit_round(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uin
 					   .round_time_ms = rs.round_time_ms,
 					   .time_ns = send_ns },
 			});
+}
+
+/*
+ * floorctl's round commands, applied at the start of a tick in their order, each echoed as a
+ * COMMAND_ECHO event (status 0, or EINVAL for a command the round's state does not allow) and
+ * journaled; an applied one also changes the round (ROUND_STATE, END_OF_ROUND).
+ */
+static bool
+apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
+{
+	struct fc_cmd c;
+	bool any = false;
+
+	while (tx->cmds != NULL && rte_ring_dequeue_elem(tx->cmds, &c, sizeof(c)) == 0) {
+		uint8_t s = tx->round_state, next = s;
+		struct fc_dl_command_echo ce = { .cmd_seq = c.cmd_seq, .command = c.code };
+
+		switch (c.code) {
+		case FC_CMD_ROUND_START:
+			if (s == FC_ROUND_RUNNING || s == FC_ROUND_PAUSED || tx->layout == NULL)
+				break;
+			tx->round_id++;
+			memset(tx->score, 0, tx->n_players * sizeof(*tx->score));
+			memset(tx->team_score, 0, tx->n_teams * sizeof(*tx->team_score));
+			for (uint32_t i = 0; i < tx->layout->n_clues; i++)
+				tx->clue[i] = (struct fc_tx_clue){ .winner = FC_PLAYER_NONE,
+								   .state = FC_CLUE_OPEN };
+			/* The new round's clues open at the start of this tick. */
+			tx->sync->round.open_ns = tick * tx->sync->tick_ns;
+			next = FC_ROUND_RUNNING;
+			break;
+		case FC_CMD_ROUND_PAUSE:
+			next = s == FC_ROUND_RUNNING ? FC_ROUND_PAUSED : s;
+			break;
+		case FC_CMD_ROUND_RESUME:
+			next = s == FC_ROUND_PAUSED ? FC_ROUND_RUNNING : s;
+			break;
+		case FC_CMD_ROUND_END:
+			next = s == FC_ROUND_RUNNING || s == FC_ROUND_PAUSED ? FC_ROUND_ENDED : s;
+			break;
+		}
+		ce.status = next == s ? EINVAL : 0;
+		ce.arg = tx->round_id;
+		event_add(tx, p, tick, send_ns, FC_DL_T_COMMAND_ECHO, &ce, sizeof(ce), NULL);
+		journal_rec(tx, &(struct fc_journal_rec){
+					.type = FC_JOURNAL_COMMAND,
+					.command = { .cmd_seq = c.cmd_seq,
+						     .command = c.code,
+						     .status = ce.status,
+						     .arg = ce.arg,
+						     .time_ns = send_ns },
+				});
+		if (next != s) {
+			if (next == FC_ROUND_ENDED) {
+				struct fc_dl_end_of_round eor = { .round_id = tx->round_id };
+
+				event_add(tx, p, tick, send_ns, FC_DL_T_END_OF_ROUND, &eor,
+					  sizeof(eor), NULL);
+			}
+			emit_round(tx, p, tick, send_ns, next);
+		}
+		tx->st.commands++;
+		any = true;
+	}
+	return any;
 }
 
 static void
@@ -543,11 +621,13 @@ emit_tick(struct fc_tx *tx, uint64_t tick)
 
 	/* Events first, in their own packets: the round's start, then the tick's claims. */
 	if (tx->layout != NULL) {
-		if (tick == tx->first) {
-			emit_round(tx, &p, tick, send_ns, FC_ROUND_RUNNING);
+		/* The first tick announces the round the session starts in. */
+		if (tick == tx->first && tx->round_state != FC_ROUND_IDLE) {
+			emit_round(tx, &p, tick, send_ns, tx->round_state);
 			events = true;
 		}
 		events |= emit_claims(tx, &p, tick, send_ns, tick);
+		events |= apply_commands(tx, &p, tick, send_ns);
 		if (p.m != NULL)
 			pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
 	}

@@ -406,7 +406,7 @@ Test(floor_file, unknown_keys_and_sections_are_refused)
 			     "width_m, height_m, cell_mm, tick_ms");
 	assert_floor_refused(REQUIRED "[flor]\nwidth_m = 20\n", -EINVAL,
 			     "/floor.ini: [flor]: unknown section; expected one of floor, uplink, "
-			     "downlink, roster, game, lcores, port");
+			     "downlink, roster, game, control, lcores, port");
 	assert_floor_refused(REQUIRED "[Floor]\n", -EINVAL, "[Floor]: unknown section");
 	assert_floor_refused("[uplink]\nkeys = keys.txt\nkey = keys.txt\n" REQ_ROSTER REQ_PORT,
 			     -EINVAL, "[uplink] key = 'keys.txt': unknown key");

@@ -10,6 +10,9 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
   test_replay.py FLOORD claims        the game: players converge on a clue on the border of two
                                       owners' stripes; one award to the player an independent
                                       reference finds first, the same bytes in every layout
+  test_replay.py FLOORD control FLOORCTL  floorctl's round commands on a paced replay: each echoed
+                                      in order, refused where the round does not allow it; the
+                                      audit of the award from the journal
   test_replay.py FLOORD recovery      invariant 7: floord SIGKILLed after an award, restarted on
                                       the same journal: the award and the score come back, the
                                       clue is not awarded twice
@@ -361,16 +364,99 @@ def recovery(floord, work, ok):
        "the restart continued the same round", (snap["round"], snap_ref["round"]))
 
 
+def control(floord, work, ok, floorctl):
+    import json as _json
+    import subprocess
+    import time
+
+    cap, roster, keys, layout = claims_setup(work)
+    journal = os.path.join(work, "ctl.journal")
+    sock = os.path.join(work, "floord.sock")
+    floor = os.path.join(work, "ctl.ini")
+    game_floor(floor, roster, keys, layout, "rx+owner/tx", journal)
+    with open(floor) as f:
+        text = f.read().replace("[roster]", f"auto_start = no\n[control]\nsocket = {sock}\n[roster]")
+    with open(floor, "w") as f:
+        f.write(text)
+    prefix = f"fcrp-ctl-{os.getpid()}"
+    out = os.path.join(work, "ctl.pcap")
+    cmd = [floord, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+           f"--file-prefix={prefix}", "--log-level=*:error",
+           f"--vdev=net_pcap0,rx_pcap={cap},tx_pcap={out}", "--", "--floor", floor, "--replay",
+           "--pace"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def ctl(*args):
+        r = subprocess.run([floorctl, "--floor", floor, *args], capture_output=True, text=True,
+                           timeout=10)
+        try:
+            return r.returncode, _json.loads(r.stdout) if r.stdout.strip() else {}
+        except ValueError:
+            return r.returncode, {"raw": r.stdout + r.stderr}
+
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        ok(os.path.exists(sock), "floord opened its control socket")
+        rc, st = ctl("status")
+        ok(rc == 0 and st["round"]["state"] == "idle", "status: no round before round start", st)
+        rc, r = ctl("round", "pause")
+        ok(rc == 0 and r["cmd_seq"] == 1, "round pause is taken (and will be refused)", r)
+        rc, r = ctl("round", "start")
+        ok(rc == 0 and r["cmd_seq"] == 2, "round start is taken", r)
+        rc, r = ctl("round", "jump")
+        ok(rc == 1 and not r.get("ok"), "an unknown request is refused", r)
+        time.sleep(0.3)
+        rc, st = ctl("status")
+        ok(rc == 0 and st["round"] == {"id": 1, "state": "running"}, "status: round 1 running", st)
+        time.sleep(2.5)  # the crowd reaches the clue at about 0.8 s of capture time
+        rc, r = ctl("round", "end")
+        ok(rc == 0 and r["cmd_seq"] == 3, "round end is taken", r)
+        outp, _ = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        import shutil
+
+        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+    ok(p.returncode == 0, "floord ran to the end of the capture", outp[-300:])
+    s, _ = harness.decode(out)
+    st = s["final_state"]
+    cmds = [(c["cmd_seq"], c["command"], c["status"]) for c in st["commands"]]
+    ok(cmds == [(1, 2, 22), (2, 1, 0), (3, 4, 0)],
+       "every command echoed in order: pause refused (EINVAL), start and end applied", cmds)
+    ok(st["events_by_kind"].get("CLUE_CLAIMED") == 1 and st["round"]["state"] == 3
+       and st["round"].get("end_reason") == 0,
+       "one award during the round; the round ended by the operator", st["events_by_kind"])
+    winner = st["claims"][0]["winner"] if st["claims"] else None
+    rc, audit = subprocess.run([floorctl, "--floor", floor, "audit", "1"], capture_output=True,
+                               text=True).returncode, None
+    r = subprocess.run([floorctl, "--floor", floor, "audit", "1"], capture_output=True, text=True)
+    try:
+        audit = _json.loads(r.stdout)
+    except ValueError:
+        audit = []
+    ok(r.returncode == 0 and len(audit) == 1 and audit[0]["winner"] == winner
+       and audit[0]["fixes"][0]["player"] == winner and audit[0]["fixes"][0]["flags"] & 1,
+       "floorctl audit 1: the winner and the fixes that decided it, from the journal",
+       r.stdout[:300])
+    r = subprocess.run([floorctl, "--floor", floor, "audit", "2"], capture_output=True, text=True)
+    ok(r.returncode == 1 and "not been awarded" in r.stderr, "floorctl audit of an unclaimed clue")
+
+
 def main(argv):
-    if len(argv) != 3:
+    if len(argv) < 3:
         print(__doc__)
         return 2
     floord, what = argv[1], argv[2]
     ok = Checks()
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
         {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
-         "claims": claims, "recovery": recovery}[what](
-            floord, work, ok)
+         "claims": claims, "recovery": recovery,
+         "control": lambda f, w, o: control(f, w, o, argv[3])}[what](floord, work, ok)
     return ok.exit()
 
 

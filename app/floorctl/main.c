@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * floorctl, the operator's tool: floord's control socket for round commands and status, and
+ * the journal for audits (docs/control.md). Argument parsing and wiring only.
+ *
+ *   floorctl (--floor FILE | --socket PATH [--journal PATH]) COMMAND
+ *     status | round start | round pause | round resume | round end | audit CLUE
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fc_config.h"
+#include "fc_control.h"
+#include "fc_journal.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: floorctl (--floor FILE | --socket PATH [--journal PATH]) COMMAND\n"
+		     "  status                       the round and floord's counters\n"
+		     "  round start|pause|resume|end applied at floord's next tick, echoed on\n"
+		     "                               the downlink as COMMAND_ECHO\n"
+		     "  audit CLUE                   who won the clue, when, and the fixes that\n"
+		     "                               decided it, from the journal\n");
+}
+
+static int
+print_award(const struct fc_journal_entry *e, void *arg)
+{
+	const struct fc_journal_award *a = &e->rec.award;
+	unsigned int *n = arg;
+
+	printf("%s{\"round\": %u, \"clue\": %u, \"winner\": %u, \"team\": %u, \"points\": %u, "
+	       "\"meas_time_ns\": %" PRIu64 ", \"decided_ns\": %" PRIu64
+	       ", \"contenders_total\": %u, \"fixes\": [",
+	       *n ? ",\n " : "[", a->round_id, a->clue_id, a->winner, a->winner_team, a->points,
+	       a->meas_time_ns, a->decided_ns, a->contenders_total);
+	for (unsigned int i = 0; i < a->n_fixes; i++) {
+		const struct fc_journal_fix *f = &a->fixes[i];
+
+		printf("%s{\"player\": %u, \"flags\": %u, \"meas_time_ns\": %" PRIu64
+		       ", \"distance_mm\": %u, \"fix_seq\": %u}",
+		       i ? ", " : "", f->player, f->flags, f->meas_time_ns, f->distance_mm,
+		       f->fix_seq);
+	}
+	printf("]}");
+	(*n)++;
+	return 0;
+}
+
+static int
+audit(const char *journal, const char *clue)
+{
+	char err[256], *end;
+	unsigned long id = strtoul(clue, &end, 10);
+	unsigned int n = 0;
+	int rc;
+
+	if (*clue == '\0' || *end != '\0' || id == 0 || id > UINT32_MAX) {
+		fprintf(stderr, "floorctl: audit %s: expected a clue id from 1\n", clue);
+		return 2;
+	}
+	if (journal == NULL || journal[0] == '\0') {
+		fprintf(stderr,
+			"floorctl: audit needs the journal: the floor file's [game] journal, "
+			"or --journal PATH\n");
+		return 2;
+	}
+	rc = fc_journal_audit(journal, (uint32_t)id, print_award, &n, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "floorctl: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", n ? "]" : "[]");
+	if (n == 0)
+		fprintf(stderr, "floorctl: clue %lu has not been awarded\n", id);
+	return n ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "floor", required_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "journal", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *floor = NULL, *sock = NULL, *journal = NULL;
+	static struct fc_config cfg;
+	char request[FC_CONTROL_LINE_MAX], err[FC_CFG_ERR_MAX];
+	static char reply[FC_CONTROL_REPLY_MAX];
+	size_t n = 0;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			floor = optarg;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'j':
+			journal = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind == argc || (floor == NULL && sock == NULL)) {
+		usage(stderr);
+		return 2;
+	}
+	if (floor != NULL) {
+		if (fc_config_load(&cfg, floor, err, sizeof(err)) != 0) {
+			fprintf(stderr, "floorctl: %s\n", err);
+			return 2;
+		}
+		if (sock == NULL)
+			sock = cfg.control_socket;
+		if (journal == NULL)
+			journal = cfg.journal_file;
+	}
+	if (strcmp(argv[optind], "audit") == 0) {
+		if (optind + 2 != argc) {
+			usage(stderr);
+			return 2;
+		}
+		return audit(journal, argv[optind + 1]);
+	}
+	if (sock == NULL || sock[0] == '\0') {
+		fprintf(stderr, "floorctl: no control socket: [control] socket in the floor file, "
+				"or --socket PATH\n");
+		return 2;
+	}
+	for (int i = optind; i < argc; i++) {
+		int w = snprintf(request + n, sizeof(request) - n, "%s%s", i > optind ? " " : "",
+				 argv[i]);
+
+		if (w < 0 || (size_t)w >= sizeof(request) - n) {
+			fprintf(stderr, "floorctl: request too long\n");
+			return 2;
+		}
+		n += (size_t)w;
+	}
+	rc = fc_control_request(sock, request, reply, sizeof(reply), 5000);
+	if (rc != 0) {
+		fprintf(stderr, "floorctl: %s: %s\n", sock, strerror(-rc));
+		return 1;
+	}
+	printf("%s\n", reply);
+	return strstr(reply, "\"ok\": true") != NULL ? 0 : 1;
+}
