@@ -434,6 +434,12 @@ setup_rx(struct fc_dataplane *dp, char *err, size_t len)
 		rc = fc_gw_table_load_keys(rx->gw, dp->cfg->keys_file, err, len);
 		if (rc != 0)
 			return rc;
+		rx->clock = rte_zmalloc_socket("fc_gw_clock", (rx->gw->n + 1) * sizeof(*rx->clock),
+					       0, sock);
+		if (rx->clock == NULL) {
+			snprintf(err, len, "RX %u: out of memory on socket %d", r, sock);
+			return -ENOMEM;
+		}
 		rx->tags = dp->tags;
 		rx->geom = &dp->geom;
 		rx->sync = dp->sync;
@@ -745,8 +751,10 @@ fc_dataplane_free(struct fc_dataplane *dp)
 	if (dp->pool != NULL && !dp->port_closed)
 		rte_eth_dev_close(dp->port);
 	for (uint32_t r = 0; r < FC_TICK_MAX_RX; r++) {
-		if (dp->rx[r] != NULL)
+		if (dp->rx[r] != NULL) {
 			fc_gw_table_free(dp->rx[r]->gw);
+			rte_free(dp->rx[r]->clock);
+		}
 		rte_free(dp->rx[r]);
 		for (uint32_t o = 0; o < FC_TICK_MAX_OWNERS; o++)
 			rte_ring_free(dp->ring[r][o]);

@@ -38,6 +38,22 @@ enum fc_rx_drop {
 
 const char *fc_rx_drop_name(enum fc_rx_drop d);
 
+/*
+ * Per gateway, the offset of its clock from ours: a minimum-delay filter. Every accepted frame
+ * gives d = (our clock at arrival) - (the frame's base time); queueing only ever adds to d, so
+ * the smallest d seen is the clock offset plus the gateway's least transport delay. Two 10 s
+ * buckets (the current one and the last) follow drift while keeping at least 10 s of samples.
+ * A fix's corrected measurement time is its gateway time + this offset (docs/game.md).
+ */
+#define FC_RX_CLOCK_BUCKET_NS UINT64_C(10000000000)
+
+struct fc_gw_clock {
+	int64_t min_cur;  /* smallest d in the current bucket */
+	int64_t min_prev; /* smallest d in the previous bucket */
+	uint64_t bucket_start;
+	uint32_t started;
+};
+
 struct fc_rx_stats {
 	uint64_t frames;        /* received from the NIC */
 	uint64_t bursts;        /* non-empty bursts */
@@ -64,6 +80,7 @@ struct fc_rx {
 	const struct rte_hash *tags;               /* tag id -> player */
 	const struct fc_geom *geom;
 	const struct fc_disc_index *discs; /* clue discs, NULL without a game */
+	struct fc_gw_clock *clock;         /* per gateway of gw (same index), this RX's own */
 	struct fc_tick_sync *sync;
 	uint32_t local_ip;
 	uint16_t udp_port;

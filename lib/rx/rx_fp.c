@@ -113,9 +113,28 @@ route_to_clues(struct fc_rx *rx, const struct fc_fix_rec *rec, uint32_t shard, u
 	}
 }
 
-static void
-route_fixes(struct fc_rx *rx, const struct fc_up_view *v, uint64_t tsc)
+/* Feeds the gateway's minimum-delay filter with this frame; returns the offset to add. */
+static inline int64_t
+clock_offset(struct fc_rx *rx, const struct fc_gateway *gw, uint64_t base_ns)
 {
+	struct fc_gw_clock *c = &rx->clock[gw - rx->gw->gw];
+	int64_t d = (int64_t)(rx->now_ns - base_ns);
+
+	if (!c->started || rx->now_ns - c->bucket_start >= FC_RX_CLOCK_BUCKET_NS) {
+		c->min_prev = c->started ? c->min_cur : d;
+		c->min_cur = d;
+		c->bucket_start = rx->now_ns;
+		c->started = 1;
+	} else if (d < c->min_cur) {
+		c->min_cur = d;
+	}
+	return c->min_cur < c->min_prev ? c->min_cur : c->min_prev;
+}
+
+static void
+route_fixes(struct fc_rx *rx, const struct fc_up_view *v, const struct fc_gateway *gw, uint64_t tsc)
+{
+	const int64_t offset = clock_offset(rx, gw, v->hdr.base_time_ns);
 	const void *keys[FC_WIRE_MAX_PAYLOAD / sizeof(struct fc_up_fix)];
 	uint64_t tags[RTE_DIM(keys)];
 	void *data[RTE_DIM(keys)];
@@ -140,7 +159,7 @@ route_fixes(struct fc_rx *rx, const struct fc_up_view *v, uint64_t tsc)
 			rx->st.drop[FC_RX_DROP_UNKNOWN_TAG]++;
 			continue;
 		}
-		rec.meas_ns = fc_up_fix_time_ns(v, &f[i]);
+		rec.meas_ns = (uint64_t)((int64_t)fc_up_fix_time_ns(v, &f[i]) + offset);
 		rec.rx_tsc = tsc;
 		rec.tick = rx->cur_tick;
 		rec.x_mm = f[i].x_mm;
@@ -186,7 +205,7 @@ handle_frame(struct fc_rx *rx, struct rte_mbuf *m, uint64_t tsc)
 	rx->st.gw_frames++;
 	switch (v.hdr.msg_type) {
 	case FC_UP_FIX_BATCH:
-		route_fixes(rx, &v, tsc);
+		route_fixes(rx, &v, gw, tsc);
 		break;
 	case FC_UP_GATEWAY_STATUS:
 		rx->st.status_frames++;

@@ -13,6 +13,8 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
   test_replay.py FLOORD control FLOORCTL  floorctl's round commands on a paced replay: each echoed
                                       in order, refused where the round does not allow it; the
                                       audit of the award from the journal
+  test_replay.py FLOORD skew          a gateway's clock off by tens of ms: floord's per-gateway
+                                      offset estimate still crowns the player who was first
   test_replay.py FLOORD recovery      invariant 7: floord SIGKILLed after an award, restarted on
                                       the same journal: the award and the score come back, the
                                       clue is not awarded twice
@@ -447,6 +449,62 @@ def control(floord, work, ok, floorctl):
     ok(r.returncode == 1 and "not been awarded" in r.stderr, "floorctl audit of an unclaimed clue")
 
 
+def skew_capture(src, dst, keys, gateway, skew_ns):
+    """The capture with one gateway's clock skew_ns off: its base times moved, frames re-signed."""
+    import fcpcap
+    import ref_codec as rc
+
+    gws = mkcapture_keys(keys)
+    raw = harness.mkcapture.load_keys(keys)
+    windows = {}
+    with open(dst, "wb") as f:
+        w = fcpcap.PcapWriter(f, nanosecond=False)
+        for ts, data in fcpcap.PcapReader(src):
+            info, _ = fcpcap.parse_udp_frame(data)
+            try:
+                fr = rc.receive_uplink(info["payload"], gws, windows)
+            except (rc.WireError, TypeError):
+                w.write(ts, data)
+                continue
+            hdr = dict(fr["hdr"])
+            if hdr["gateway_id"] == gateway:
+                key_id, alg, key = next(k for k in raw[gateway] if k[0] == hdr["key_id"])
+                hdr["base_time_ns"] += skew_ns
+                for k in ("magic", "version", "record_count"):
+                    hdr.pop(k, None)
+                payload = rc.encode_uplink({"hdr": hdr, "records": fr["records"], "key": key})
+                data = fcpcap.build_udp_frame(
+                    info["src_mac"], info["dst_mac"], info["src_ip"], info["dst_ip"],
+                    info["src_port"], info["dst_port"], payload)
+            w.write(ts, data)
+
+
+def skew(floord, work, ok):
+    cap, roster, keys, layout = claims_setup(work, players=128, seed=9)
+    truth = reference_claim(cap, roster, keys)
+    gw = max(harness.mkcapture.load_keys(keys))
+    chosen = None
+    for ns in (40_000_000, -40_000_000, 20_000_000, -20_000_000, 70_000_000, -70_000_000):
+        path = os.path.join(work, f"skew{ns}.pcap")
+        skew_capture(cap, path, keys, gw, ns)
+        if reference_claim(path, roster, keys)[0] != truth[0]:
+            chosen = (ns, path)
+            break
+    ok(chosen is not None, "a skew of one gateway that changes who looks first on raw times",
+       truth)
+    if chosen is None:
+        return
+    floor = os.path.join(work, "skew.ini")
+    game_floor(floor, roster, keys, layout, "1rx-2owners")
+    _, rep, _ = harness.run_floord(floord, floor, [chosen[1]], os.path.join(work, "skew.out"),
+                                   work, "skew")
+    s, _ = harness.decode(os.path.join(work, "skew.out"))
+    cl = s["final_state"]["claims"]
+    ok(len(cl) == 1 and cl[0]["winner"] == truth[0],
+       f"gateway {gw} {chosen[0] / 1e6:+.0f} ms off: floord still crowns the true first "
+       f"(player {truth[0]})", cl)
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__)
@@ -455,7 +513,7 @@ def main(argv):
     ok = Checks()
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
         {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
-         "claims": claims, "recovery": recovery,
+         "claims": claims, "recovery": recovery, "skew": skew,
          "control": lambda f, w, o: control(f, w, o, argv[3])}[what](floord, work, ok)
     return ok.exit()
 
