@@ -396,8 +396,10 @@ Test(concurrency, durable_counters_only_go_up_and_never_run_ahead, .timeout = 12
 	for (uint32_t i = 1; i <= 20000; i++) {
 		struct fc_journal_rec r = jt_command(i, 1, i);
 
-		jt_append(j, 0, &r);
+		/* Published before the append: the writer may make record i durable before
+		 * jt_append() even returns, so "appended" must already bound it. */
 		atomic_store(&appended, i);
+		jt_append(j, 0, &r);
 	}
 	jt_wait_durable(j, 0, 20000);
 	atomic_store(&done, true);
