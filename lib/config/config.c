@@ -36,6 +36,8 @@ static const struct fc__ini_key floor_keys[] = {
 	{ "downlink", "group", FC__INI_IPV4_MCAST, CFG(group_ip) },
 	{ "downlink", "port", FC__INI_UINT, CFG(group_port), .min = 1, .max = 65535 },
 	{ "downlink", "src_port", FC__INI_UINT, CFG(src_port), .min = 1, .max = 65535 },
+	/* the retransmit service (docs/protocol.md section 6), at [uplink] local_ip; 0 = off */
+	{ "downlink", "retransmit_port", FC__INI_UINT, CFG(rt_port), .min = 0, .max = 65535 },
 	{ "downlink", "ttl", FC__INI_UINT, CFG(ttl), .min = 1, .max = 255 },
 	{ "downlink", "session_id", FC__INI_UINT, CFG(session_id), .min = 0, .max = UINT32_MAX },
 	/* beyond the largest floor, a dead band only means "send on refresh only" */
@@ -83,6 +85,7 @@ set_defaults(struct fc_config *cfg)
 	cfg->group_ip = (239u << 24) | (192u << 16) | 1u; /* organisation-local, RFC 2365 */
 	cfg->group_port = 47480;
 	cfg->src_port = 47481;
+	cfg->rt_port = 47481; /* the group's port + 1 (docs/protocol.md section 6) */
 	cfg->ttl = 1;
 	cfg->dead_band_mm = 50;
 	cfg->refresh_ms = 1000;

@@ -61,6 +61,7 @@ struct fc_config {
 	uint32_t group_ip;     /* multicast group, host order; default 239.192.0.1 */
 	uint16_t group_port;   /* default 47480 */
 	uint16_t src_port;     /* UDP source port of the deltas; default 47481 */
+	uint16_t rt_port;      /* retransmit requests, at local_ip; default 47481; 0 off */
 	uint8_t ttl;           /* default 1: the floor's segment only */
 	uint32_t session_id;   /* 0 = derived from the start time */
 	uint32_t dead_band_mm; /* a position is re-sent when it moved more; default 50 */

@@ -436,6 +436,20 @@ setup_rx(struct fc_dataplane *dp, char *err, size_t len)
 			return rc;
 		rx->clock = rte_zmalloc_socket("fc_gw_clock", (rx->gw->n + 1) * sizeof(*rx->clock),
 					       0, sock);
+		/* The retransmit service answers at floord's own address: it needs one. */
+		if (dp->cfg->rt_port != 0 && dp->cfg->local_ip != 0) {
+			char name[RTE_RING_NAMESIZE];
+
+			snprintf(name, sizeof(name), "fc_rt%u", r);
+			rx->rt_port = dp->cfg->rt_port;
+			rx->rt_ring = rte_ring_create_elem(name, sizeof(struct fc_rt_req), 256,
+							   sock, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (rx->rt_ring == NULL) {
+				snprintf(err, len, "RX %u: retransmit ring: %s", r,
+					 rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+		}
 		if (rx->clock == NULL) {
 			snprintf(err, len, "RX %u: out of memory on socket %d", r, sock);
 			return -ENOMEM;
@@ -576,6 +590,16 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 		goto nomem;
 	tx->team = dp->team;
 	tx->n_teams = dp->n_teams;
+	tx->n_rx = dp->n_rx;
+	tx->rt_port = dp->cfg->rt_port;
+	for (uint32_t r = 0; r < dp->n_rx; r++)
+		tx->rt_ring[r] = dp->rx[r]->rt_ring;
+	if (dp->rx[0]->rt_ring != NULL) {
+		tx->history = rte_zmalloc_socket("fc_tx_history",
+						 FC_TX_HISTORY * sizeof(*tx->history), 0, sock);
+		if (tx->history == NULL)
+			goto nomem;
+	}
 	if (dp->layout != NULL) {
 		tx->layout = dp->layout;
 		for (uint32_t o = 0; o < dp->n_owners; o++)
@@ -754,6 +778,7 @@ fc_dataplane_free(struct fc_dataplane *dp)
 		if (dp->rx[r] != NULL) {
 			fc_gw_table_free(dp->rx[r]->gw);
 			rte_free(dp->rx[r]->clock);
+			rte_ring_free(dp->rx[r]->rt_ring);
 		}
 		rte_free(dp->rx[r]);
 		for (uint32_t o = 0; o < FC_TICK_MAX_OWNERS; o++)
@@ -778,6 +803,7 @@ fc_dataplane_free(struct fc_dataplane *dp)
 		rte_free(dp->tx->score);
 		rte_free(dp->tx->team_score);
 		rte_free(dp->tx->clue);
+		rte_free(dp->tx->history);
 		rte_free(dp->tx);
 	}
 	rte_hash_free(dp->tags);

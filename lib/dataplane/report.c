@@ -33,6 +33,8 @@ sum(const struct fc_dataplane *dp, struct totals *t)
 		t->rx.clue_routed += s->clue_routed;
 		t->rx.status_frames += s->status_frames;
 		t->rx.event_frames += s->event_frames;
+		t->rx.rt_requests += s->rt_requests;
+		t->rx.rt_dropped += s->rt_dropped;
 		for (unsigned int i = 0; i < FC_PKT__COUNT; i++)
 			t->rx.pkt_drop[i] += s->pkt_drop[i];
 		for (unsigned int i = 0; i < FC_UP_E__COUNT; i++)
@@ -245,6 +247,15 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		dp->layout != NULL ? dp->layout->n_clues : 0, t.rx.clue_routed, t.own.clue_fixes,
 		t.own.qualifying, t.own.implausible, t.own.claims, t.own.claims_held, tx->events,
 		t.own.journal_full, t.own.already_awarded, tx->durable_waits, tx->journal_drops);
+	fprintf(out,
+		", \"retransmit\": {\"requests_rx\": %" PRIu64 ", \"dropped_rx\": %" PRIu64
+		", \"answered\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"ignored\": %" PRIu64
+		", \"refused\": {\"too_old\": %" PRIu64 ", \"too_many\": %" PRIu64
+		", \"rate\": %" PRIu64 ", \"session\": %" PRIu64 ", \"not_yet\": %" PRIu64 "}}",
+		t.rx.rt_requests, t.rx.rt_dropped, tx->rt_requests, tx->rt_packets, tx->rt_ignored,
+		tx->rt_refused[FC_RT_REFUSED_TOO_OLD], tx->rt_refused[FC_RT_REFUSED_TOO_MANY],
+		tx->rt_refused[FC_RT_REFUSED_RATE], tx->rt_refused[FC_RT_REFUSED_SESSION],
+		tx->rt_refused[FC_RT_REFUSED_NOT_YET]);
 	fprintf(out, ", \"latency_ns\": {\"samples\": %" PRIu64, t.own.lat_tsc.count);
 	for (unsigned int i = 0; i < RTE_DIM(quantiles); i++)
 		fprintf(out, ", \"%s\": %" PRIu64, quantile_names[i],

@@ -53,6 +53,11 @@ struct fc_pkt_info {
 enum fc_pkt_verdict fc_pkt_classify(const uint8_t *f, size_t len, uint32_t local_ip,
 				    uint16_t dst_port, struct fc_pkt_info *info);
 
+/* The same, accepting a second UDP port too (0: none); info->dst_port says which it was. */
+enum fc_pkt_verdict fc_pkt_classify2(const uint8_t *f, size_t len, uint32_t local_ip,
+				     uint16_t dst_port, uint16_t alt_port,
+				     struct fc_pkt_info *info);
+
 /* The Ethernet/IPv4/UDP header length the TX lcore writes before a payload. */
 #define FC_PKT_HDR_LEN 42u
 

@@ -39,6 +39,13 @@ enum fc_pkt_verdict
 fc_pkt_classify(const uint8_t *f, size_t len, uint32_t local_ip, uint16_t dst_port,
 		struct fc_pkt_info *info)
 {
+	return fc_pkt_classify2(f, len, local_ip, dst_port, 0, info);
+}
+
+enum fc_pkt_verdict
+fc_pkt_classify2(const uint8_t *f, size_t len, uint32_t local_ip, uint16_t dst_port,
+		 uint16_t alt_port, struct fc_pkt_info *info)
+{
 	struct rte_ipv4_hdr ip;
 	size_t off = RTE_ETHER_HDR_LEN;
 	uint16_t type, tot_len, frag, udp_len;
@@ -95,7 +102,7 @@ fc_pkt_classify(const uint8_t *f, size_t len, uint32_t local_ip, uint16_t dst_po
 	info->dst_port = load_be16(f + off + 2);
 	if (local_ip != 0 && info->dst_ip != local_ip)
 		return FC_PKT_WRONG_DST;
-	if (info->dst_port != dst_port)
+	if (info->dst_port != dst_port && (alt_port == 0 || info->dst_port != alt_port))
 		return FC_PKT_WRONG_PORT;
 	info->payload_off = (uint16_t)(off + sizeof(struct rte_udp_hdr));
 	info->payload_len = (uint16_t)(udp_len - sizeof(struct rte_udp_hdr));

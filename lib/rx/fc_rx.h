@@ -54,6 +54,18 @@ struct fc_gw_clock {
 	uint32_t started;
 };
 
+/* A retransmit request, on its way to TX (docs/protocol.md section 6). */
+struct fc_rt_req {
+	uint64_t tick; /* received in: TX answers it with that tick */
+	uint64_t first_event_seq;
+	uint32_t session_id;
+	uint32_t src_ip; /* host order: where the reply goes */
+	uint16_t src_port;
+	uint16_t count;
+	uint8_t src_mac[6];
+	uint16_t reserved;
+};
+
 struct fc_rx_stats {
 	uint64_t frames;        /* received from the NIC */
 	uint64_t bursts;        /* non-empty bursts */
@@ -63,6 +75,8 @@ struct fc_rx_stats {
 	uint64_t clue_routed;   /* copies to a clue's home owner across a stripe border */
 	uint64_t status_frames; /* gateway status frames accepted */
 	uint64_t event_frames;  /* gateway event frames accepted */
+	uint64_t rt_requests;   /* retransmit requests handed to TX */
+	uint64_t rt_dropped;    /* malformed (short, bad magic/version, count 0) or TX too busy */
 	uint64_t pkt_drop[FC_PKT__COUNT];
 	uint64_t up_drop[FC_UP_E__COUNT];
 	uint64_t drop[FC_RX_DROP__COUNT];
@@ -81,6 +95,8 @@ struct fc_rx {
 	const struct fc_geom *geom;
 	const struct fc_disc_index *discs; /* clue discs, NULL without a game */
 	struct fc_gw_clock *clock;         /* per gateway of gw (same index), this RX's own */
+	uint16_t rt_port;                  /* the retransmit service's port, 0 off */
+	struct rte_ring *rt_ring;          /* requests to TX: struct fc_rt_req */
 	struct fc_tick_sync *sync;
 	uint32_t local_ip;
 	uint16_t udp_port;

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The RX role's loop; see fc_rx.h for what it does and fc_tick.h for the tick protocol. */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf_dyn.h>
 
+#include "fc_downlink.h"
 #include "fc_rx.h"
 
 static const char *const drop_names[FC_RX_DROP__COUNT] = {
@@ -180,6 +183,32 @@ route_fixes(struct fc_rx *rx, const struct fc_up_view *v, const struct fc_gatewa
 	}
 }
 
+/* A subscriber asks for missed events: checked, stamped with the tick, handed to TX. */
+static void
+retransmit_request(struct fc_rx *rx, const uint8_t *f, const struct fc_pkt_info *info)
+{
+	struct fc_rt_request r;
+	struct fc_rt_req q;
+
+	if (fc_rt_request_decode(f + info->payload_off, info->payload_len, &r) != FC_DL_OK) {
+		rx->st.rt_dropped++; /* dropped silently, as docs/protocol.md section 6.2 says */
+		return;
+	}
+	q = (struct fc_rt_req){
+		.tick = rx->cur_tick,
+		.first_event_seq = r.first_event_seq,
+		.session_id = r.session_id,
+		.src_ip = info->src_ip,
+		.src_port = info->src_port,
+		.count = r.count,
+	};
+	memcpy(q.src_mac, f + 6, sizeof(q.src_mac));
+	if (rte_ring_enqueue_elem(rx->rt_ring, &q, sizeof(q)) != 0)
+		rx->st.rt_dropped++;
+	else
+		rx->st.rt_requests++;
+}
+
 static void
 handle_frame(struct fc_rx *rx, struct rte_mbuf *m, uint64_t tsc)
 {
@@ -191,9 +220,14 @@ handle_frame(struct fc_rx *rx, struct rte_mbuf *m, uint64_t tsc)
 	enum fc_up_err ue;
 
 	/* Gateway frames are small: a multi-segment mbuf is only its first segment's bytes. */
-	pv = fc_pkt_classify(f, rte_pktmbuf_data_len(m), rx->local_ip, rx->udp_port, &info);
+	pv = fc_pkt_classify2(f, rte_pktmbuf_data_len(m), rx->local_ip, rx->udp_port, rx->rt_port,
+			      &info);
 	if (pv != FC_PKT_OK) {
 		rx->st.pkt_drop[pv]++;
+		return;
+	}
+	if (info.dst_port != rx->udp_port) {
+		retransmit_request(rx, f, &info);
 		return;
 	}
 	ue = fc_up_accept(rx->gw, f + info.payload_off, info.payload_len, rx->now_ns,

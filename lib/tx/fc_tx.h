@@ -28,6 +28,24 @@
 #define FC_TX_SNAP_PER_PART 160u /* positions in one snapshot part: fills a 1400-byte packet */
 #define FC_TX_MAX_CLAIMS    64u  /* claims taken off the owners' rings, not yet announced */
 
+/* The retransmit service's history and limits (docs/protocol.md section 6). */
+#define FC_TX_HISTORY    4096u /* events kept for retransmission */
+#define FC_TX_EVENT_MAX  1088u /* the longest event: a CLUE_CLAIMED of 64 contenders (1056) */
+#define FC_TX_RT_BUCKETS 256u  /* requesters' rate windows, by address */
+#define FC_TX_RT_PER_S   50u   /* requests a requester may make a second; twice that: ignored */
+
+struct fc_tx_event {
+	uint64_t seq; /* 0: empty */
+	uint16_t len;
+	uint8_t msg[FC_TX_EVENT_MAX];
+};
+
+struct fc_tx_rate {
+	uint32_t ip;
+	uint32_t n;
+	uint64_t window_ns;
+};
+
 /* floorctl's commands (docs/control.md), applied by TX at the start of a tick. */
 enum fc_cmd_code {
 	FC_CMD_ROUND_START = 1, /* the COMMAND_ECHO codes of docs/protocol.md */
@@ -55,6 +73,10 @@ struct fc_tx_stats {
 	uint64_t tx_drops;      /* packets the NIC never took after FC_TX_RETRIES */
 	uint64_t alloc_fail;    /* no mbuf for a packet */
 	uint64_t full_scans;    /* an owner's dirty list was reused before TX read it */
+	uint64_t rt_requests;   /* retransmit requests answered or refused */
+	uint64_t rt_packets;    /* reply packets with events */
+	uint64_t rt_refused[6]; /* by FC_RT_REFUSED_* reason */
+	uint64_t rt_ignored;    /* over the hard rate limit: no answer */
 	uint64_t commands;      /* floorctl commands applied or refused (each echoed) */
 	uint64_t events;        /* events numbered and sent */
 	uint64_t durable_waits; /* polls a tick waited for its claims to be durable */
@@ -108,7 +130,12 @@ struct fc_tx {
 	uint8_t round_state; /* enum fc_round_state */
 	uint32_t n_pending;
 	struct fc_claim_ev pending[FC_TX_MAX_CLAIMS];
-	struct rte_ring *cmds;      /* from the control thread: struct fc_cmd, NULL if none */
+	struct rte_ring *cmds; /* from the control thread: struct fc_cmd, NULL if none */
+	struct rte_ring *rt_ring[FC_TICK_MAX_RX]; /* retransmit requests from each RX; NULL off */
+	uint32_t n_rx;
+	uint16_t rt_port;            /* replies come from it, as subscribers expect */
+	struct fc_tx_event *history; /* FC_TX_HISTORY, by event seq */
+	struct fc_tx_rate rate[FC_TX_RT_BUCKETS];
 	struct fc_journal *journal; /* NULL: none; TX appends SCORE and ROUND records to it */
 	uint32_t journal_producer;
 

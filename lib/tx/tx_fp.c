@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 
 #include "fc_downlink.h"
+#include "fc_rx.h"
 #include "fc_tx.h"
 
 static void
@@ -374,6 +375,20 @@ emit_snapshot(struct fc_tx *tx, uint64_t tick, uint64_t send_ns)
 
 /* ---- events: claims, scores, the round -------------------------------------------------- */
 
+/* Keeps the event about to be numbered next_event_seq, for the retransmit service. */
+static inline void
+keep(struct fc_tx *tx, const uint8_t *msg, uint16_t len)
+{
+	struct fc_tx_event *e;
+
+	if (tx->history == NULL || len > FC_TX_EVENT_MAX)
+		return;
+	e = &tx->history[tx->next_event_seq % FC_TX_HISTORY];
+	e->seq = tx->next_event_seq;
+	e->len = len;
+	memcpy(e->msg, msg, len);
+}
+
 /* Adds one event message, sending the packet and starting another when it is full. */
 static bool
 event_add(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, unsigned int tmpl,
@@ -382,11 +397,15 @@ event_add(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, unsi
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int rc;
 
+		uint16_t at;
+
 		if (p->m == NULL && !pkt_begin(tx, p, FC_DL_CHAN_INCREMENTAL, tick, send_ns))
 			return false;
+		at = p->b.len;
 		rc = tmpl == FC_DL_T_CLUE_CLAIMED ? fc_dl_add_claim(&p->b, msg, cont)
 						  : fc_dl_add(&p->b, tmpl, msg, len, true);
 		if (rc == 0) {
+			keep(tx, p->b.buf + at, (uint16_t)(p->b.len - at));
 			tx->next_event_seq++;
 			tx->st.events++;
 			return true;
@@ -612,6 +631,139 @@ apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
 	return any;
 }
 
+/* ---- the retransmit service (docs/protocol.md section 6) ------------------------------- */
+
+/* A unicast reply packet to the requester: from the retransmit port, packet_seq 0. */
+static bool
+rt_begin(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uint64_t first)
+{
+	struct fc_dl_hdr h = {
+		.flags = FC_DL_F_RETRANSMIT,
+		.session_id = tx->session_id,
+		.packet_seq = 0,
+		.send_time_ns = send_ns,
+		.first_event_seq = first,
+		.tick = (uint32_t)(tick - tx->first + 1),
+		.channel_id = FC_DL_CHAN_INCREMENTAL,
+	};
+
+	p->m = rte_pktmbuf_alloc(tx->pool);
+	if (p->m == NULL) {
+		tx->st.alloc_fail++;
+		return false;
+	}
+	fc_dl_begin(&p->b, rte_pktmbuf_mtod(p->m, uint8_t *) + FC_PKT_HDR_LEN,
+		    rte_pktmbuf_tailroom(p->m) - FC_PKT_HDR_LEN, &h);
+	return true;
+}
+
+static void
+rt_send(struct fc_tx *tx, struct pkt *p, const struct fc_rt_req *q)
+{
+	struct fc_pkt_tx_tmpl t = tx->tmpl;
+	size_t len = fc_dl_finish(&p->b);
+	uint8_t *f = rte_pktmbuf_mtod(p->m, uint8_t *);
+
+	t.src_port = tx->rt_port;
+	fc_pkt_write_headers(f, &t, q->src_mac, q->src_ip, q->src_port, (uint16_t)len);
+	p->m->data_len = (uint16_t)(FC_PKT_HDR_LEN + len);
+	p->m->pkt_len = p->m->data_len;
+	tx->st.packets++;
+	tx->st.bytes += p->m->pkt_len;
+	tx->out[tx->n_out++] = p->m;
+	p->m = NULL;
+	if (tx->n_out == FC_TX_MAX_BATCH)
+		send_out(tx);
+}
+
+/* The requester's standing against its rate: 0 answer, RATE refuse, UINT16_MAX ignore. */
+static uint16_t
+rt_rate(struct fc_tx *tx, uint32_t ip, uint64_t now_ns)
+{
+	struct fc_tx_rate *r = &tx->rate[(ip ^ (ip >> 8) ^ (ip >> 16)) % FC_TX_RT_BUCKETS];
+
+	if (r->ip != ip || now_ns - r->window_ns >= UINT64_C(1000000000)) {
+		r->ip = ip;
+		r->n = 0;
+		r->window_ns = now_ns;
+	}
+	r->n++;
+	if (r->n > 2 * FC_TX_RT_PER_S)
+		return UINT16_MAX;
+	return r->n > FC_TX_RT_PER_S ? FC_RT_REFUSED_RATE : 0;
+}
+
+static void
+rt_answer(struct fc_tx *tx, const struct fc_rt_req *q, uint64_t tick, uint64_t send_ns)
+{
+	const uint64_t next = tx->next_event_seq;
+	const uint64_t oldest = next > FC_TX_HISTORY ? next - FC_TX_HISTORY : 1;
+	uint16_t reason = 0;
+	struct pkt p = { .m = NULL };
+
+	if (q->session_id != tx->session_id)
+		reason = FC_RT_REFUSED_SESSION;
+	else if (q->count > FC_RT_MAX_COUNT)
+		reason = FC_RT_REFUSED_TOO_MANY;
+	else if ((reason = rt_rate(tx, q->src_ip, send_ns)) == UINT16_MAX) {
+		tx->st.rt_ignored++;
+		return;
+	} else if (reason != 0)
+		;
+	else if (q->first_event_seq + q->count > next)
+		reason = FC_RT_REFUSED_NOT_YET;
+	else if (q->first_event_seq < oldest)
+		reason = FC_RT_REFUSED_TOO_OLD;
+	tx->st.rt_requests++;
+	if (reason != 0) {
+		struct fc_dl_retrans_refused r = {
+			.reason = reason,
+			.count = q->count,
+			.first_event_seq = q->first_event_seq,
+			.oldest_available = oldest,
+			.next_event_seq = next,
+		};
+
+		tx->st.rt_refused[reason < 6 ? reason : 0]++;
+		if (rt_begin(tx, &p, tick, send_ns, next)) {
+			fc_dl_add(&p.b, FC_DL_T_RETRANS_REFUSED, &r, sizeof(r), false);
+			rt_send(tx, &p, q);
+		}
+		return;
+	}
+	/* The events, byte for byte as first sent, in as many packets as they need. */
+	for (uint64_t seq = q->first_event_seq; seq < q->first_event_seq + q->count; seq++) {
+		const struct fc_tx_event *e = &tx->history[seq % FC_TX_HISTORY];
+
+		if (p.m != NULL && (p.b.event_count == UINT8_MAX ||
+				    fc_dl_add_raw(&p.b, e->msg, e->len, true) != 0)) {
+			rt_send(tx, &p, q);
+			tx->st.rt_packets++;
+		}
+		if (p.m == NULL) {
+			if (!rt_begin(tx, &p, tick, send_ns, seq))
+				return;
+			fc_dl_add_raw(&p.b, e->msg, e->len, true);
+		}
+	}
+	if (p.m != NULL) {
+		rt_send(tx, &p, q);
+		tx->st.rt_packets++;
+	}
+}
+
+/* Requests received by the end of this tick, answered with it (in replay: deterministic). */
+static void
+rt_serve(struct fc_tx *tx, uint64_t tick, uint64_t send_ns)
+{
+	struct fc_rt_req q;
+
+	for (uint32_t r = 0; r < tx->n_rx; r++)
+		while (tx->rt_ring[r] != NULL &&
+		       rte_ring_dequeue_elem(tx->rt_ring[r], &q, sizeof(q)) == 0)
+			rt_answer(tx, &q, tick, send_ns);
+}
+
 static void
 emit_tick(struct fc_tx *tx, uint64_t tick)
 {
@@ -632,6 +784,7 @@ emit_tick(struct fc_tx *tx, uint64_t tick)
 			pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
 	}
 	emit_positions(tx, tick, send_ns, events);
+	rt_serve(tx, tick, send_ns);
 	/* Every channel sends at least one packet a tick, so a lost tail shows within a tick. */
 	if ((tick - tx->first) % tx->snapshot_ticks == 0) {
 		emit_snapshot(tx, tick, send_ns);

@@ -107,6 +107,23 @@ fc_dl_add(struct fc_dl_builder *b, unsigned int template_id, void *msg, size_t l
 }
 
 int
+fc_dl_add_raw(struct fc_dl_builder *b, const void *msg, size_t len, bool is_event)
+{
+	int rc;
+
+	if (len < sizeof(struct fc_dl_msg_hdr) || len % 8 != 0)
+		return -EINVAL;
+	rc = admit(b, is_event);
+	if (rc != 0)
+		return rc;
+	if (len > fc_dl_room(b))
+		return -ENOSPC;
+	memcpy(b->buf + b->len, msg, len);
+	commit(b, len, is_event);
+	return 0;
+}
+
+int
 fc_dl_add_claim(struct fc_dl_builder *b, struct fc_dl_clue_claimed *claim,
 		const struct fc_dl_contender *contenders)
 {

@@ -67,6 +67,12 @@ int fc_dl_add_claim(struct fc_dl_builder *b, struct fc_dl_clue_claimed *claim,
  */
 int fc_dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p);
 
+/*
+ * Appends an already-encoded message (its header included), as the retransmit service does
+ * with the events it keeps. Returns 0, -ENOSPC, or -EINVAL as fc_dl_add().
+ */
+int fc_dl_add_raw(struct fc_dl_builder *b, const void *msg, size_t len, bool is_event);
+
 /* Finishes the packet (counts into the header) and returns its length. */
 size_t fc_dl_finish(struct fc_dl_builder *b);
 

@@ -15,6 +15,8 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
                                       audit of the award from the journal
   test_replay.py FLOORD skew          a gateway's clock off by tens of ms: floord's per-gateway
                                       offset estimate still crowns the player who was first
+  test_replay.py FLOORD retransmit    subscribers' retransmit requests in the capture: events
+                                      resent byte for byte, unicast; each refusal by its reason
   test_replay.py FLOORD recovery      invariant 7: floord SIGKILLed after an award, restarted on
                                       the same journal: the award and the score come back, the
                                       clue is not awarded twice
@@ -505,6 +507,62 @@ def skew(floord, work, ok):
        f"(player {truth[0]})", cl)
 
 
+def retransmit(floord, work, ok):
+    import fcpcap
+    import ref_codec as rc
+
+    cap, roster, keys, layout = claims_setup(work, seconds=4)
+    # Requests from a console at 198.18.2.1:50000, 3 s in (after the award), to port 47481.
+    asks = [("events 1-3", 1, 1, 3), ("too many", 1, 2, 300), ("not yet", 1, 1, 50),
+            ("wrong session", 99, 1, 2), ("count 0", 1, 1, 0)]
+    src_mac, dst_mac = bytes.fromhex("020000000201"), bytes.fromhex("027063617000")
+    frames = list(fcpcap.PcapReader(cap))
+    t0 = frames[0][0] + 3_000_000_000
+    for k, (_, session, first, count) in enumerate(asks):
+        payload = rc.encode_rt_request({"fields": {"session_id": session, "first_event_seq": first,
+                                                   "count": count}})
+        frames.append((t0 + k * 1000, fcpcap.build_udp_frame(
+            fcpcap.mac_str(src_mac), fcpcap.mac_str(dst_mac), "198.18.2.1", "198.18.0.1",
+            50000 + k, 47481, payload)))
+    frames.sort(key=lambda f: f[0])
+    withreq = os.path.join(work, "rt.pcap")
+    with open(withreq, "wb") as f:
+        w = fcpcap.PcapWriter(f, nanosecond=False)
+        for ts, data in frames:
+            w.write(ts, data)
+    floor = os.path.join(work, "rt.ini")
+    game_floor(floor, roster, keys, layout, "rx+owner/tx")
+    out = os.path.join(work, "rt.out.pcap")
+    _, rep, _ = harness.run_floord(floord, floor, [withreq], out, work, "rt")
+    ok(rep["retransmit"]["requests_rx"] == 4 and rep["retransmit"]["dropped_rx"] == 1,
+       "four requests handed to TX, the count-0 one dropped silently", rep["retransmit"])
+    originals, replies = {}, {}
+    for _, data in fcpcap.PcapReader(out):
+        info, _ = fcpcap.parse_udp_frame(data)
+        pkt = rc.decode_downlink(info["payload"])
+        h = pkt["hdr"]
+        if h["flags"] & rc.DL_F_RETRANSMIT:
+            replies[info["dst_port"]] = (info, pkt)
+            continue
+        for i, m in enumerate(pkt["msgs"][: h["event_count"]]):
+            originals[h["first_event_seq"] + i] = m
+    info, pkt = replies.get(50000, (None, None))
+    ok(pkt is not None and info["dst_ip"] == "198.18.2.1" and info["src_port"] == 47481
+       and info["dst_mac"] == fcpcap.mac_str(src_mac) and pkt["hdr"]["packet_seq"] == 0,
+       "events 1-3: a unicast reply from the retransmit port to the requester", info)
+    if pkt is not None:
+        got = {pkt["hdr"]["first_event_seq"] + i: m for i, m in enumerate(pkt["msgs"])}
+        ok(pkt["hdr"]["event_count"] == 3 and all(got[s] == originals[s] for s in (1, 2, 3)),
+           "events 1-3 resent exactly as first sent", [m.get("template") for m in pkt["msgs"]])
+    for port, (name, _, _, _), reason in ((50001, asks[1], 2), (50002, asks[2], 5),
+                                           (50003, asks[3], 4)):
+        info, pkt = replies.get(port, (None, None))
+        m = pkt["msgs"][0] if pkt else {}
+        ok(pkt is not None and pkt["hdr"]["event_count"] == 0 and m.get("reason") == reason,
+           f"{name}: refused with reason {reason}", m)
+    ok(50004 not in replies, "count 0: no reply")
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__)
@@ -513,7 +571,7 @@ def main(argv):
     ok = Checks()
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
         {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
-         "claims": claims, "recovery": recovery, "skew": skew,
+         "claims": claims, "recovery": recovery, "skew": skew, "retransmit": retransmit,
          "control": lambda f, w, o: control(f, w, o, argv[3])}[what](floord, work, ok)
     return ok.exit()
 
