@@ -12,6 +12,8 @@ PKGS=(
 	clang libclang-rt-14-dev clang-format
 	# tests and benchmarks: namespaces/veth, instruction counts, python helpers
 	iproute2 valgrind python3 python3-nacl
+	# deploy/ tests: Prometheus text parser, shell lint, systemd-analyze verify
+	python3-prometheus-client shellcheck systemd
 )
 
 missing=()
