@@ -7,6 +7,7 @@
  *     status | round start | round pause | round resume | round end | audit CLUE
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,40 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: floorctl (--floor FILE | --socket PATH [--journal PATH]) COMMAND\n"
-		     "  status                       the round and floord's counters\n"
+	fprintf(out, "usage: floorctl (--floor FILE | --socket PATH [--journal PATH]) [--json] "
+		     "COMMAND\n"
+		     "  status                       the round and floord's report, readable\n"
+		     "                               (--json: floord's answer as it is)\n"
+		     "  metrics                      every counter in Prometheus text format\n"
 		     "  round start|pause|resume|end applied at floord's next tick, echoed on\n"
 		     "                               the downlink as COMMAND_ECHO\n"
 		     "  audit CLUE                   who won the clue, when, and the fixes that\n"
 		     "                               decided it, from the journal\n");
+}
+
+/*
+ * Prints the JSON string value of key in reply, unescaped (floord escapes only quotes,
+ * backslashes and newlines). Returns false if reply has no such key.
+ */
+static bool
+print_field(const char *reply, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	p = strstr(reply, pat);
+	if (p == NULL)
+		return false;
+	for (p += strlen(pat); *p != '\0' && *p != '"'; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			putchar(*p == 'n' ? '\n' : *p);
+		} else {
+			putchar(*p);
+		}
+	}
+	return true;
 }
 
 static int
@@ -87,10 +116,12 @@ main(int argc, char **argv)
 		{ "floor", required_argument, NULL, 'f' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "journal", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *floor = NULL, *sock = NULL, *journal = NULL;
+	bool json = false;
 	static struct fc_config cfg;
 	char request[FC_CONTROL_LINE_MAX], err[FC_CFG_ERR_MAX];
 	static char reply[FC_CONTROL_REPLY_MAX];
@@ -107,6 +138,9 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			journal = optarg;
+			break;
+		case 'J':
+			json = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -157,6 +191,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "floorctl: %s: %s\n", sock, strerror(-rc));
 		return 1;
 	}
-	printf("%s\n", reply);
+	if (json || strstr(reply, "\"ok\": true") == NULL ||
+	    !print_field(reply, strcmp(argv[optind], "metrics") == 0 ? "metrics" : "text"))
+		printf("%s\n", reply);
 	return strstr(reply, "\"ok\": true") != NULL ? 0 : 1;
 }

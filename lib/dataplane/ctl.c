@@ -8,12 +8,53 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dataplane_priv.h"
 #include "fc_journal.h"
 
 static const char *const round_names[] = { "idle", "running", "paused", "ended" };
+
+/* Appends text as a JSON string value (quotes, backslashes, newlines escaped). */
+static size_t
+json_string(char *out, size_t len, const char *text)
+{
+	size_t n = 0;
+
+	if (len < 3)
+		return 0;
+	out[n++] = '"';
+	for (const char *p = text; *p != '\0' && n + 3 < len; p++) {
+		if (*p == '"' || *p == '\\') {
+			out[n++] = '\\';
+			out[n++] = *p;
+		} else if (*p == '\n') {
+			out[n++] = '\\';
+			out[n++] = 'n';
+		} else if ((unsigned char)*p >= 0x20) {
+			out[n++] = *p;
+		}
+	}
+	out[n++] = '"';
+	out[n] = '\0';
+	return n;
+}
+
+/* Renders one of the reports into a string (control thread only: it may allocate). */
+static char *
+render(const struct fc_dataplane *dp, void (*fn)(const struct fc_dataplane *, FILE *))
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	if (f == NULL)
+		return NULL;
+	fn(dp, f);
+	fclose(f);
+	return text;
+}
 
 static void
 status(struct fc_dataplane *dp, char *reply, size_t len)
@@ -42,6 +83,35 @@ status(struct fc_dataplane *dp, char *reply, size_t len)
 		 id, state < 4 ? round_names[state] : "?", dp->tx->st.ticks, dp->n_players,
 		 dp->layout != NULL ? dp->layout->n_clues : 0, frames, fixes, applied, claims,
 		 dp->tx->st.events, dp->cfg->journal_file);
+	/* The human-readable report rides along as "text" (floorctl status prints it). */
+	{
+		char *text = render(dp, fc_dataplane_report);
+		size_t n = strlen(reply);
+
+		if (text != NULL && n > 1 && n + 16 < len) {
+			n--; /* over the closing brace */
+			n += (size_t)snprintf(reply + n, len - n, ", \"text\": ");
+			n += json_string(reply + n, len - n - 1, text);
+			snprintf(reply + n, len - n, "}");
+		}
+		free(text);
+	}
+}
+
+static void
+metrics(struct fc_dataplane *dp, char *reply, size_t len)
+{
+	char *text = render(dp, fc__report_metrics);
+	size_t n;
+
+	if (text == NULL) {
+		snprintf(reply, len, "{\"ok\": false, \"error\": \"out of memory\"}");
+		return;
+	}
+	n = (size_t)snprintf(reply, len, "{\"ok\": true, \"metrics\": ");
+	n += json_string(reply + n, len - n - 1, text);
+	snprintf(reply + n, len - n, "}");
+	free(text);
 }
 
 void
@@ -60,6 +130,10 @@ fc__control_handle(void *arg, const char *request, char *reply, size_t len)
 
 	if (strcmp(request, "status") == 0) {
 		status(dp, reply, len);
+		return;
+	}
+	if (strcmp(request, "metrics") == 0) {
+		metrics(dp, reply, len);
 		return;
 	}
 	for (unsigned int i = 0; i < RTE_DIM(rounds); i++) {
@@ -88,7 +162,8 @@ fc__control_handle(void *arg, const char *request, char *reply, size_t len)
 			 c.cmd_seq);
 		return;
 	}
-	snprintf(reply, len,
-		 "{\"ok\": false, \"error\": \"unknown request; expected status, round start, "
-		 "round pause, round resume or round end\"}");
+	snprintf(
+		reply, len,
+		"{\"ok\": false, \"error\": \"unknown request; expected status, metrics, round start, "
+		"round pause, round resume or round end\"}");
 }

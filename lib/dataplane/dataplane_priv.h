@@ -3,6 +3,8 @@
 #ifndef FC_DATAPLANE_PRIV_H
 #define FC_DATAPLANE_PRIV_H
 
+#include <stdio.h>
+
 #include <rte_hash.h>
 #include <rte_lcore.h>
 #include <rte_mempool.h>
@@ -61,6 +63,9 @@ struct fc_dataplane {
 	uint64_t drained_at_exit; /* frames left on the RX queues after the end of session */
 	bool ran;
 };
+
+/* Prometheus text exposition of the counters (report.c), for floorctl metrics. */
+void fc__report_metrics(const struct fc_dataplane *dp, FILE *out);
 
 /* The control socket's request handler (ctl.c). */
 void fc__control_handle(void *arg, const char *request, char *reply, size_t len);

@@ -411,3 +411,63 @@ fc_dataplane_telemetry_register(struct fc_dataplane *dp)
 					 "floord per-lcore counters and ring high-water marks");
 	return rc == 0 ? 0 : -EINVAL;
 }
+
+/* ---- Prometheus text exposition (floorctl metrics) --------------------------------------- */
+
+static void
+metric(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
+{
+	fprintf(out, "# HELP floorcast_%s %s\n# TYPE floorcast_%s %s\nfloorcast_%s %" PRIu64 "\n",
+		name, help, name, type, name, v);
+}
+
+void
+fc__report_metrics(const struct fc_dataplane *dp, FILE *out)
+{
+	const struct fc_tx_stats *tx = &dp->tx->st;
+	struct totals t;
+
+	sum(dp, &t);
+	metric(out, "rx_frames_total", "counter", "Frames received from the NIC.", t.rx.frames);
+	metric(out, "gateway_frames_total", "counter", "Gateway frames accepted.", t.rx.gw_frames);
+	metric(out, "fixes_total", "counter", "Fixes in accepted gateway frames.", t.rx.fixes);
+	metric(out, "fixes_applied_total", "counter", "Fixes that became a player's position.",
+	       t.own.applied);
+	metric(out, "fixes_older_total", "counter", "Fixes older than the player's position.",
+	       t.own.older);
+	metric(out, "fixes_duplicate_total", "counter", "The same fix heard again.",
+	       t.own.duplicates);
+	fprintf(out, "# HELP floorcast_drops_total Frames or fixes dropped, by reason.\n"
+		     "# TYPE floorcast_drops_total counter\n");
+	for (unsigned int i = 1; i < FC_PKT__COUNT; i++)
+		fprintf(out, "floorcast_drops_total{stage=\"net\",reason=\"%s\"} %" PRIu64 "\n",
+			fc_pkt_verdict_name(i), t.rx.pkt_drop[i]);
+	for (unsigned int i = 1; i < FC_UP_E__COUNT; i++)
+		fprintf(out, "floorcast_drops_total{stage=\"uplink\",reason=\"%s\"} %" PRIu64 "\n",
+			fc_up_err_name(i), t.rx.up_drop[i]);
+	for (unsigned int i = 0; i < FC_RX_DROP__COUNT; i++)
+		fprintf(out,
+			"floorcast_drops_total{stage=\"pipeline\",reason=\"%s\"} %" PRIu64 "\n",
+			fc_rx_drop_name(i), t.rx.drop[i]);
+	metric(out, "ring_high_water", "gauge", "Highest occupancy of an RX-to-owner ring.",
+	       t.ring_hwm_max);
+	fprintf(out, "# HELP floorcast_rx_to_applied_seconds RX burst to applied, quantiles.\n"
+		     "# TYPE floorcast_rx_to_applied_seconds summary\n");
+	for (unsigned int i = 0; i < RTE_DIM(quantiles); i++)
+		fprintf(out, "floorcast_rx_to_applied_seconds{quantile=\"%g\"} %.9f\n",
+			quantiles[i],
+			tsc_to_ns(dp, fc_hist_quantile(&t.own.lat_tsc, quantiles[i])) / 1e9);
+	fprintf(out, "floorcast_rx_to_applied_seconds_count %" PRIu64 "\n", t.own.lat_tsc.count);
+	metric(out, "ticks_total", "counter", "Ticks emitted.", tx->ticks);
+	metric(out, "tx_packets_total", "counter", "Downlink packets handed to the NIC.",
+	       tx->packets);
+	metric(out, "tx_retries_total", "counter", "tx_burst calls beyond the first.",
+	       tx->tx_retries);
+	metric(out, "tx_drops_total", "counter", "Packets the NIC never took.", tx->tx_drops);
+	metric(out, "claims_total", "counter", "Clues awarded.", t.own.claims);
+	metric(out, "events_total", "counter", "Downlink events sent.", tx->events);
+	metric(out, "retransmit_requests_total", "counter", "Retransmit requests answered.",
+	       tx->rt_requests);
+	metric(out, "claims_durable_waits_total", "counter",
+	       "Polls a tick waited for its awards to be durable.", tx->durable_waits);
+}

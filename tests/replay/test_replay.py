@@ -391,8 +391,8 @@ def control(floord, work, ok, floorctl):
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def ctl(*args):
-        r = subprocess.run([floorctl, "--floor", floor, *args], capture_output=True, text=True,
-                           timeout=10)
+        r = subprocess.run([floorctl, "--floor", floor, "--json", *args], capture_output=True,
+                           text=True, timeout=10)
         try:
             return r.returncode, _json.loads(r.stdout) if r.stdout.strip() else {}
         except ValueError:
@@ -415,6 +415,24 @@ def control(floord, work, ok, floorctl):
         time.sleep(0.3)
         rc, st = ctl("status")
         ok(rc == 0 and st["round"] == {"id": 1, "state": "running"}, "status: round 1 running", st)
+        r = subprocess.run([floorctl, "--floor", floor, "status"], capture_output=True, text=True)
+        ok(r.returncode == 0 and r.stdout.startswith("floord report") and "layout" in r.stdout,
+           "floorctl status, readable: floord's report", r.stdout[:200])
+        r = subprocess.run([floorctl, "--floor", floor, "metrics"], capture_output=True, text=True)
+        try:
+            try:
+                from prometheus_client.parser import text_string_to_metric_families
+            except ImportError:
+                sys.path.append("/usr/lib/python3/dist-packages")
+                from prometheus_client.parser import text_string_to_metric_families
+            fams = {f.name: f for f in text_string_to_metric_families(r.stdout)}
+        except Exception as e:  # a parse error is the failure this checks for
+            fams = {"error": str(e)}
+        drops = fams.get("floorcast_drops")
+        ok(r.returncode == 0 and "floorcast_fixes_applied" in fams and drops is not None
+           and any(s.labels.get("reason") == "bad_mac" for s in drops.samples),
+           "floorctl metrics: Prometheus text a Prometheus parser reads, drops by reason",
+           sorted(fams)[:8])
         time.sleep(2.5)  # the crowd reaches the clue at about 0.8 s of capture time
         rc, r = ctl("round", "end")
         ok(rc == 0 and r["cmd_seq"] == 3, "round end is taken", r)
