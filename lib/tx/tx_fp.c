@@ -701,19 +701,22 @@ rt_answer(struct fc_tx *tx, const struct fc_rt_req *q, uint64_t tick, uint64_t s
 	uint16_t reason = 0;
 	struct pkt p = { .m = NULL };
 
-	if (q->session_id != tx->session_id)
+	/* The checks of docs/protocol.md section 6.2, in its order. */
+	if (q->session_id != tx->session_id) {
 		reason = FC_RT_REFUSED_SESSION;
-	else if (q->count > FC_RT_MAX_COUNT)
+	} else if (q->count > FC_RT_MAX_COUNT) {
 		reason = FC_RT_REFUSED_TOO_MANY;
-	else if ((reason = rt_rate(tx, q->src_ip, send_ns)) == UINT16_MAX) {
-		tx->st.rt_ignored++;
-		return;
-	} else if (reason != 0)
-		;
-	else if (q->first_event_seq + q->count > next)
-		reason = FC_RT_REFUSED_NOT_YET;
-	else if (q->first_event_seq < oldest)
-		reason = FC_RT_REFUSED_TOO_OLD;
+	} else {
+		reason = rt_rate(tx, q->src_ip, send_ns);
+		if (reason == UINT16_MAX) { /* beyond the hard limit: no answer at all */
+			tx->st.rt_ignored++;
+			return;
+		}
+		if (reason == 0 && q->first_event_seq + q->count > next)
+			reason = FC_RT_REFUSED_NOT_YET;
+		else if (reason == 0 && q->first_event_seq < oldest)
+			reason = FC_RT_REFUSED_TOO_OLD;
+	}
 	tx->st.rt_requests++;
 	if (reason != 0) {
 		struct fc_dl_retrans_refused r = {
