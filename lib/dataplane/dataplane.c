@@ -455,6 +455,27 @@ setup_rx(struct fc_dataplane *dp, char *err, size_t len)
 			return -ENOMEM;
 		}
 		rx->tags = dp->tags;
+		/* The tag cache: 4 slots a roster entry (at least 1024), on this RX's node. */
+		rx->tag_cache_log2 = 10;
+		while ((UINT32_C(1) << rx->tag_cache_log2) < 4 * dp->cfg->n_roster &&
+		       rx->tag_cache_log2 < 24)
+			rx->tag_cache_log2++;
+		rx->tag_cache = rte_zmalloc_socket("fc_tag_cache",
+						   (sizeof(*rx->tag_cache)) << rx->tag_cache_log2,
+						   RTE_CACHE_LINE_SIZE, sock);
+		if (rx->tag_cache == NULL) {
+			snprintf(err, len, "RX %u: tag cache: out of memory on socket %d", r, sock);
+			return -ENOMEM;
+		}
+		for (uint32_t i = 0; i < dp->cfg->n_roster; i++) {
+			const struct fc_roster_entry *e = &dp->cfg->roster[i];
+			struct fc_tag_slot *c =
+				&rx->tag_cache[fc_tag_slot_of(e->tag_id, rx->tag_cache_log2)];
+
+			if (c->player1 == 0) /* a collision stays with the rte_hash */
+				*c = (struct fc_tag_slot){ .tag = e->tag_id,
+							   .player1 = e->player + 1u };
+		}
 		rx->geom = &dp->geom;
 		rx->sync = dp->sync;
 		rx->local_ip = dp->cfg->local_ip;
@@ -778,6 +799,7 @@ fc_dataplane_free(struct fc_dataplane *dp)
 		if (dp->rx[r] != NULL) {
 			fc_gw_table_free(dp->rx[r]->gw);
 			rte_free(dp->rx[r]->clock);
+			rte_free(dp->rx[r]->tag_cache);
 			rte_ring_free(dp->rx[r]->rt_ring);
 		}
 		rte_free(dp->rx[r]);

@@ -141,24 +141,40 @@ route_fixes(struct fc_rx *rx, const struct fc_up_view *v, const struct fc_gatewa
 	const void *keys[FC_WIRE_MAX_PAYLOAD / sizeof(struct fc_up_fix)];
 	uint64_t tags[RTE_DIM(keys)];
 	void *data[RTE_DIM(keys)];
+	uint32_t player[RTE_DIM(keys)], miss[RTE_DIM(keys)];
 	struct fc_up_fix f[RTE_DIM(keys)];
 	uint64_t hits = 0;
-	unsigned int n = v->hdr.record_count;
+	unsigned int n = v->hdr.record_count, n_miss = 0;
 
-	/* fc_up_parse() bounds a frame to 1400 bytes: at most 42 fixes, one bulk lookup. */
+	/*
+	 * fc_up_parse() bounds a frame to 1400 bytes: at most 42 fixes. The cache answers most
+	 * tags; the rest go to the rte_hash in one bulk lookup.
+	 */
 	for (unsigned int i = 0; i < n; i++) {
+		const struct fc_tag_slot *c;
+
 		fc_up_fix_at(v, i, &f[i]);
-		tags[i] = f[i].tag_id;
-		keys[i] = &tags[i];
+		c = &rx->tag_cache[fc_tag_slot_of(f[i].tag_id, rx->tag_cache_log2)];
+		player[i] = c->tag == f[i].tag_id ? c->player1 : 0;
+		if (player[i] == 0) {
+			tags[n_miss] = f[i].tag_id;
+			keys[n_miss] = &tags[n_miss];
+			miss[n_miss++] = i;
+		}
 	}
-	if (n > 0)
-		rte_hash_lookup_bulk_data(rx->tags, keys, n, &hits, data);
+	if (n_miss > 0) {
+		rte_hash_lookup_bulk_data(rx->tags, keys, n_miss, &hits, data);
+		for (unsigned int k = 0; k < n_miss; k++)
+			if (hits & (UINT64_C(1) << k))
+				player[miss[k]] = (uint32_t)(uintptr_t)data[k] + 1;
+		rx->st.tag_misses += n_miss;
+	}
 	rx->st.fixes += n;
 	for (unsigned int i = 0; i < n; i++) {
 		struct fc_fix_rec rec;
 		uint32_t shard, owner;
 
-		if (!(hits & (UINT64_C(1) << i))) {
+		if (player[i] == 0) {
 			rx->st.drop[FC_RX_DROP_UNKNOWN_TAG]++;
 			continue;
 		}
@@ -169,7 +185,7 @@ route_fixes(struct fc_rx *rx, const struct fc_up_view *v, const struct fc_gatewa
 		rec.y_mm = f[i].y_mm;
 		rec.z_mm = f[i].z_mm;
 		rec.fix_seq = f[i].fix_seq;
-		rec.player = (uint16_t)(uintptr_t)data[i];
+		rec.player = (uint16_t)(player[i] - 1);
 		rec.err_mm = f[i].err_mm;
 		rec.quality = f[i].quality;
 		rec.flags = f[i].flags;
