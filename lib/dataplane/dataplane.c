@@ -82,7 +82,6 @@ static int
 plan_lcores(struct fc_dataplane *dp, char *err, size_t len)
 {
 	const struct fc_config *c = dp->cfg;
-	unsigned int used[RTE_MAX_LCORE], n_used = 0;
 	cpu_set_t cpus;
 
 	if (c->n_rx > FC_TICK_MAX_RX || c->n_owners > FC_TICK_MAX_OWNERS) {
@@ -130,10 +129,7 @@ plan_lcores(struct fc_dataplane *dp, char *err, size_t len)
 			}
 			CPU_SET(cpu, &cpus);
 		}
-		used[n_used++] = l;
 	}
-	(void)used;
-	(void)n_used;
 	return 0;
 }
 

@@ -285,6 +285,17 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 
 static const struct fc_dataplane *tel_dp; /* one dataplane per process */
 
+/* What every /floorcast/ command starts with: the totals and an empty dict. */
+static int
+tel_begin(struct rte_tel_data *d, struct totals *t)
+{
+	if (tel_dp == NULL)
+		return -ENODEV;
+	sum(tel_dp, t);
+	rte_tel_data_start_dict(d);
+	return 0;
+}
+
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -292,10 +303,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	if (tel_dp == NULL)
+	if (tel_begin(d, &t) != 0)
 		return -ENODEV;
-	sum(tel_dp, &t);
-	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "rx_frames", t.rx.frames);
 	rte_tel_data_add_dict_u64(d, "gw_frames", t.rx.gw_frames);
 	rte_tel_data_add_dict_u64(d, "fixes", t.rx.fixes);
@@ -320,10 +329,8 @@ tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	if (tel_dp == NULL)
+	if (tel_begin(d, &t) != 0)
 		return -ENODEV;
-	sum(tel_dp, &t);
-	rte_tel_data_start_dict(d);
 	for (unsigned int i = 1; i < FC_PKT__COUNT; i++) {
 		snprintf(name, sizeof(name), "net_%s", fc_pkt_verdict_name(i));
 		rte_tel_data_add_dict_u64(d, name, t.rx.pkt_drop[i]);
@@ -346,10 +353,8 @@ tel_latency(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	if (tel_dp == NULL)
+	if (tel_begin(d, &t) != 0)
 		return -ENODEV;
-	sum(tel_dp, &t);
-	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "samples", t.own.lat_tsc.count);
 	for (unsigned int i = 0; i < RTE_DIM(quantiles); i++) {
 		char name[16];
