@@ -359,6 +359,7 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 			goto out;
 		}
 		ow->discs = &dp->discs;
+		ow->layout = l;
 		ow->geom = &dp->geom;
 		ow->team = dp->team;
 		ow->claims = dp->claims[o];
@@ -484,6 +485,12 @@ setup_rx(struct fc_dataplane *dp, char *err, size_t len)
 		rx->tsc_hz = dp->tsc_hz;
 		rx->pace_hz =
 			dp->opts.pace > 0 ? (uint64_t)((double)dp->tsc_hz / dp->opts.pace) : 0;
+	}
+	if (!dp->opts.replay) { /* live: floord's clock is RX 0's (paced: RX 0 sets it) */
+		dp->sync->clock.ns0 = dp->rx[0]->wall0_ns;
+		dp->sync->clock.tsc0 = dp->rx[0]->tsc0;
+		dp->sync->clock.hz = dp->rx[0]->tsc_hz;
+		fc_tick_store32(&dp->sync->clock.set, 1);
 	}
 	return 0;
 }
@@ -672,6 +679,7 @@ fc_dataplane_create(const struct fc_config *cfg, const struct fc_dataplane_opts 
 	if (dp->sync == NULL)
 		return fail(dp, ENOMEM, err, err_len, "out of memory");
 	dp->sync->replay = opts->replay;
+	dp->sync->asap = !opts->replay || opts->pace > 0;
 	dp->sync->tick_ns = (uint64_t)cfg->tick_ms * UINT64_C(1000000);
 	dp->sync->n_rx = dp->n_rx;
 	dp->sync->n_owners = dp->n_owners;

@@ -100,8 +100,30 @@ fixes_per_s(const struct fc_dataplane *dp, const struct totals *t)
 	return dp->elapsed_ns ? (double)t->own.records * 1e9 / (double)dp->elapsed_ns : 0;
 }
 
-static const double quantiles[] = { 0.50, 0.90, 0.99, 0.999 };
-static const char *const quantile_names[] = { "p50", "p90", "p99", "p999" };
+static const double quantiles[] = { 0.50, 0.90, 0.95, 0.99, 0.999 };
+static const char *const quantile_names[] = { "p50", "p90", "p95", "p99", "p999" };
+
+/* "  label, N samples: p50 .. us ... max .. us" */
+static void
+hist_text(FILE *out, const struct fc_dataplane *dp, const char *label, const struct fc_hist *h)
+{
+	fprintf(out, "  %s, %" PRIu64 " samples:", label, h->count);
+	for (unsigned int i = 0; i < RTE_DIM(quantiles); i++)
+		fprintf(out, " %s %.1f us", quantile_names[i],
+			tsc_to_ns(dp, fc_hist_quantile(h, quantiles[i])) / 1000.0);
+	fprintf(out, " max %.1f us\n", tsc_to_ns(dp, h->max) / 1000.0);
+}
+
+/* ', "key": {"samples": N, "p50": ns, ..., "max": ns}' */
+static void
+hist_json(FILE *out, const struct fc_dataplane *dp, const char *key, const struct fc_hist *h)
+{
+	fprintf(out, ", \"%s\": {\"samples\": %" PRIu64, key, h->count);
+	for (unsigned int i = 0; i < RTE_DIM(quantiles); i++)
+		fprintf(out, ", \"%s\": %" PRIu64, quantile_names[i],
+			tsc_to_ns(dp, fc_hist_quantile(h, quantiles[i])));
+	fprintf(out, ", \"max\": %" PRIu64 "}", tsc_to_ns(dp, h->max));
+}
 
 static uint64_t
 drops_total(const struct totals *t)
@@ -178,12 +200,9 @@ fc_dataplane_report(const struct fc_dataplane *dp, FILE *out)
 		"  owners       %" PRIu64 " applied, %" PRIu64 " older (reordered), %" PRIu64
 		" duplicates; ring high-water %u of %u\n",
 		t.own.applied, t.own.older, t.own.duplicates, t.ring_hwm_max, dp->cfg->ring_size);
-	fprintf(out,
-		"  latency      RX burst -> applied, %" PRIu64 " samples:", t.own.lat_tsc.count);
-	for (unsigned int i = 0; i < RTE_DIM(quantiles); i++)
-		fprintf(out, " %s %.1f us", quantile_names[i],
-			tsc_to_ns(dp, fc_hist_quantile(&t.own.lat_tsc, quantiles[i])) / 1000.0);
-	fprintf(out, " max %.1f us\n", tsc_to_ns(dp, t.own.lat_tsc.max) / 1000.0);
+	hist_text(out, dp, "latency      RX burst -> applied", &t.own.lat_tsc);
+	if (tx->claim_tsc.count > 0)
+		hist_text(out, dp, "claims       settle window's end -> NIC", &tx->claim_tsc);
 	fprintf(out,
 		"  tx           %" PRIu64 " ticks, %" PRIu64 " packets (%" PRIu64
 		" bytes), %" PRIu64 " positions, %" PRIu64 " heartbeats, %" PRIu64
@@ -243,10 +262,12 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		", \"qualifying\": %" PRIu64 ", \"implausible\": %" PRIu64 ", \"claims\": %" PRIu64
 		", \"claims_held\": %" PRIu64 ", \"events\": %" PRIu64
 		", \"journal_full\": %" PRIu64 ", \"already_awarded\": %" PRIu64
-		", \"durable_waits\": %" PRIu64 ", \"journal_drops\": %" PRIu64 "}",
+		", \"durable_waits\": %" PRIu64 ", \"journal_drops\": %" PRIu64
+		", \"claims_asap\": %" PRIu64 ", \"reopened\": %" PRIu64 "}",
 		dp->layout != NULL ? dp->layout->n_clues : 0, t.rx.clue_routed, t.own.clue_fixes,
 		t.own.qualifying, t.own.implausible, t.own.claims, t.own.claims_held, tx->events,
-		t.own.journal_full, t.own.already_awarded, tx->durable_waits, tx->journal_drops);
+		t.own.journal_full, t.own.already_awarded, tx->durable_waits, tx->journal_drops,
+		tx->claims_asap, tx->reopened);
 	fprintf(out,
 		", \"retransmit\": {\"requests_rx\": %" PRIu64 ", \"dropped_rx\": %" PRIu64
 		", \"answered\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"ignored\": %" PRIu64
@@ -256,11 +277,8 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		tx->rt_refused[FC_RT_REFUSED_TOO_OLD], tx->rt_refused[FC_RT_REFUSED_TOO_MANY],
 		tx->rt_refused[FC_RT_REFUSED_RATE], tx->rt_refused[FC_RT_REFUSED_SESSION],
 		tx->rt_refused[FC_RT_REFUSED_NOT_YET]);
-	fprintf(out, ", \"latency_ns\": {\"samples\": %" PRIu64, t.own.lat_tsc.count);
-	for (unsigned int i = 0; i < RTE_DIM(quantiles); i++)
-		fprintf(out, ", \"%s\": %" PRIu64, quantile_names[i],
-			tsc_to_ns(dp, fc_hist_quantile(&t.own.lat_tsc, quantiles[i])));
-	fprintf(out, ", \"max\": %" PRIu64 "}", tsc_to_ns(dp, t.own.lat_tsc.max));
+	hist_json(out, dp, "latency_ns", &t.own.lat_tsc);
+	hist_json(out, dp, "claim_latency_ns", &tx->claim_tsc);
 	fprintf(out,
 		", \"tx\": {\"ticks\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
 		", \"positions\": %" PRIu64 ", \"heartbeats\": %" PRIu64 ", \"snapshots\": %" PRIu64

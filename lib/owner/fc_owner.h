@@ -34,6 +34,9 @@ struct fc_claim_ev {
 	uint64_t ticket;    /* 0 without a journal */
 	uint32_t producer;  /* the journal producer that appended it: the owner's index */
 	uint32_t journaled; /* appended (the owner's own bookkeeping while it holds the claim) */
+	uint32_t reopen;    /* not a claim: the clue respawned (claim: clue_id, clue_idx and
+			     * deadline_ns = the moment it reopened; nothing to journal) */
+	uint32_t reserved;
 	struct fc_game_claim claim;
 };
 
@@ -47,6 +50,7 @@ struct fc_owner_stats {
 	uint64_t qualifying;      /* of which became or improved a contender */
 	uint64_t implausible;     /* fixes near a clue flagged as an impossible speed */
 	uint64_t claims;          /* clues decided here */
+	uint64_t reopened;        /* respawning clues reopened here */
 	uint64_t claims_held;     /* times the claim ring was full: done held back, nothing lost */
 	uint64_t journal_full;    /* times the journal's queue was full: the claim waited */
 	uint64_t already_awarded; /* decided again after a restart: in the journal, not re-sent */
@@ -62,6 +66,7 @@ struct fc_owner {
 
 	/* the game, NULL without a layout: the arbiter of this owner's clues (their home owner) */
 	struct fc_arbiter *arb;
+	const struct fc_game_layout *layout; /* the arbiter's: clue ids */
 	const struct fc_disc_index *discs;
 	const struct fc_geom *geom;
 	const uint16_t *team;       /* player -> team */

@@ -44,12 +44,6 @@ to_clues(struct fc_owner *o, const struct fc_fix_rec *rec)
 }
 
 /*
- * The clues whose settle window ends with tick `done` (all of them at the end of input) are
- * decided and handed to TX before `done` is published: TX emits a tick only once every owner
- * has completed it, so a claim is always in the packets of the tick it was decided in. A full
- * ring holds `done` back (counted) rather than lose an award. Returns false while held.
- */
-/*
  * Makes a held claim durable-to-be: appends its AWARD to the journal once. Returns 0, or
  * -ENOBUFS (try again next poll), or -EEXIST when the journal already has this award (a
  * restarted floord deciding it again): it is dropped, never announced twice.
@@ -62,7 +56,7 @@ journal_claim(struct fc_owner *o, struct fc_claim_ev *ev)
 	struct fc_journal_rec rec = { .type = FC_JOURNAL_AWARD };
 	int rc;
 
-	if (o->journal == NULL || ev->journaled)
+	if (o->journal == NULL || ev->journaled || ev->reopen)
 		return 0;
 	for (unsigned int i = 0; i < c->contenders_listed; i++) {
 		const struct fc_game_contender *k = &c->contenders[i];
@@ -101,16 +95,40 @@ journal_claim(struct fc_owner *o, struct fc_claim_ev *ev)
 }
 
 /*
- * The clues whose settle window ends with tick `done` (all of them at the end of input) are
- * decided, journaled and handed to TX before `done` is published: TX emits a tick only once
- * every owner has completed it, so a claim is always in the packets of the tick it was decided
- * in. A full ring or journal queue holds `done` back (counted) rather than lose an award.
- * Returns false while held.
+ * Respawning clues whose time came by `until` reopen (docs/game.md section 5.5); each goes to
+ * TX as a reopen event, for its CLUE_STATE. Fills o->held from 0; returns how many.
+ */
+static unsigned int
+reopen(struct fc_owner *o, uint64_t until, uint64_t tick)
+{
+	uint32_t idx[FC_OWNER_CLAIMS];
+	unsigned int n = fc_arbiter_reopen_until(o->arb, until, idx, FC_OWNER_CLAIMS);
+
+	for (unsigned int k = 0; k < n; k++) {
+		struct fc_arbiter_clue_info info;
+
+		fc_arbiter_clue_info(o->arb, idx[k], &info);
+		o->held[k] = (struct fc_claim_ev){ .tick = tick, .reopen = 1 };
+		o->held[k].claim.clue_idx = idx[k];
+		o->held[k].claim.clue_id = o->layout->clues[idx[k]].clue_id;
+		o->held[k].claim.deadline_ns = info.open_ns;
+	}
+	o->st.reopened += n;
+	return n;
+}
+
+/*
+ * The clues whose settle window ended by `until` (ns) are decided, journaled and handed to TX
+ * as claims of tick `tick`. At a tick's end (until = its end; all of them at the end of input)
+ * this runs before the tick is published as done: TX emits a tick only once every owner has
+ * completed it, so a claim is always in the packets of the tick it was decided in. asap
+ * (fc_tick.h) also runs it between ticks, until the RX clocks. A full ring or journal queue
+ * holds the claim (and the tick) back, counted, rather than lose an award. Returns false while
+ * held.
  */
 static bool
-decide(struct fc_owner *o, uint64_t done)
+decide(struct fc_owner *o, uint64_t until, uint64_t tick)
 {
-	const uint64_t until = done == FC_TICK_NONE ? UINT64_MAX : (done + 1) * o->sync->tick_ns;
 	struct fc_game_claim c[FC_OWNER_CLAIMS];
 
 	for (;;) {
@@ -133,11 +151,13 @@ decide(struct fc_owner *o, uint64_t done)
 		}
 		n = fc_arbiter_decide_until(o->arb, until, c, FC_OWNER_CLAIMS);
 		for (k = 0; k < n; k++) {
-			o->held[k] = (struct fc_claim_ev){ .tick = done };
+			o->held[k] = (struct fc_claim_ev){ .tick = tick };
 			o->held[k].claim = c[k];
 		}
-		o->n_held = n;
 		o->st.claims += n;
+		if (n == 0)
+			n = reopen(o, until, tick);
+		o->n_held = n;
 		if (n == 0)
 			return true;
 	}
@@ -174,11 +194,15 @@ bool
 fc_owner_poll(struct fc_owner *o)
 {
 	struct fc_fix_rec recs[FC_OWNER_BURST];
-	bool busy = false;
-	uint64_t done = FC_TICK_NONE;
+	bool busy = false, drained = true;
+	uint64_t done = FC_TICK_NONE, clock = 0;
 
-	if (o->arb != NULL)
+	if (o->arb != NULL) {
 		round_check(o);
+		/* Read before draining: what the RX lcores had received by then is in the rings. */
+		if (o->sync->asap)
+			clock = fc_tick_rx_clock(o->sync);
+	}
 
 	for (uint32_t r = 0; r < o->n_rings; r++) {
 		/*
@@ -186,11 +210,17 @@ fc_owner_poll(struct fc_owner *o)
 		 * frames is 1344 records, and an owner sharing its lcore with that RX must keep up
 		 * with it in one turn of the loop, or the ring fills.
 		 */
-		for (unsigned int k = 0; k < FC_OWNER_MAX_POLL / FC_OWNER_BURST; k++) {
-			unsigned int n = rte_ring_dequeue_burst_elem(
-				o->ring[r], recs, sizeof(recs[0]), FC_OWNER_BURST, NULL);
+		for (unsigned int k = 0;; k++) {
+			unsigned int n;
 			uint64_t now;
 
+			if (k == FC_OWNER_MAX_POLL / FC_OWNER_BURST) {
+				/* More next poll: this poll's RX clock may be past them. */
+				drained = false;
+				break;
+			}
+			n = rte_ring_dequeue_burst_elem(o->ring[r], recs, sizeof(recs[0]),
+							FC_OWNER_BURST, NULL);
 			if (n == 0)
 				break;
 			busy = true;
@@ -227,9 +257,13 @@ fc_owner_poll(struct fc_owner *o)
 		if (o->wm[r] < done)
 			done = o->wm[r];
 	}
-	if (done != o->done && (o->arb == NULL || decide(o, done))) {
+	if (done != o->done &&
+	    (o->arb == NULL ||
+	     decide(o, done == FC_TICK_NONE ? UINT64_MAX : (done + 1) * o->sync->tick_ns, done))) {
 		o->done = done;
 		fc_tick_store(&o->sync->owner[o->index].done, done);
+	} else if (clock != 0 && drained && o->done != FC_TICK_NONE) {
+		decide(o, clock, o->done + 1); /* asap: claims that need not wait for the tick */
 	}
 	return busy;
 }

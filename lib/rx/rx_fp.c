@@ -31,6 +31,14 @@ live_now(const struct fc_rx *rx, uint64_t tsc)
 	       ((d % rx->tsc_hz) * UINT64_C(1000000000)) / rx->tsc_hz;
 }
 
+/* asap (fc_tick.h): every frame received by `clock` is on the rings; only after the flush. */
+static inline void
+publish_clock(struct fc_rx *rx, uint64_t clock)
+{
+	if (rx->sync->asap && clock > rx->sync->rx[rx->index].clock_ns)
+		fc_tick_store(&rx->sync->rx[rx->index].clock_ns, clock);
+}
+
 /* Sends what is staged for owner o, after any watermark still owed to it (ring order). */
 static void
 flush_owner(struct fc_rx *rx, uint32_t o)
@@ -307,22 +315,34 @@ finish(struct fc_rx *rx)
 /*
  * Paced replay: is the frame stamped ts due (the TSC has run as long since the first frame as
  * the capture had, scaled by the speed)? *tsc becomes the time it is taken, for the latency.
+ * When it is not, *clock becomes the capture time the TSC has reached (before ts). RX 0's
+ * first frame sets the mapping TX times claims with (fc_tick.h, sync->clock).
  */
 static inline bool
-paced(struct fc_rx *rx, uint64_t ts, uint64_t *tsc)
+paced(struct fc_rx *rx, uint64_t ts, uint64_t *tsc, uint64_t *clock)
 {
 	uint64_t now = rte_rdtsc(), due, d;
 
 	if (rx->pace_tsc0 == 0) {
 		rx->pace_tsc0 = now;
 		rx->pace_ts0 = ts;
+		if (rx->index == 0) {
+			rx->sync->clock.ns0 = ts;
+			rx->sync->clock.tsc0 = now;
+			rx->sync->clock.hz = rx->pace_hz;
+			fc_tick_store32(&rx->sync->clock.set, 1);
+		}
 	}
 	d = ts > rx->pace_ts0 ? ts - rx->pace_ts0 : 0;
 	/* Split so that d * hz cannot overflow (a minute at 2.6 GHz would). */
 	due = rx->pace_tsc0 + d / UINT64_C(1000000000) * rx->pace_hz +
 	      d % UINT64_C(1000000000) * rx->pace_hz / UINT64_C(1000000000);
-	if (now < due)
+	if (now < due) {
+		d = now - rx->pace_tsc0;
+		*clock = rx->pace_ts0 + d / rx->pace_hz * UINT64_C(1000000000) +
+			 d % rx->pace_hz * UINT64_C(1000000000) / rx->pace_hz;
 		return false;
+	}
 	*tsc = now;
 	return true;
 }
@@ -343,7 +363,7 @@ bool
 fc_rx_poll(struct fc_rx *rx)
 {
 	const bool replay = rx->sync->replay;
-	uint64_t tsc;
+	uint64_t tsc, clock;
 
 	if (rx->done)
 		return false;
@@ -361,6 +381,7 @@ fc_rx_poll(struct fc_rx *rx)
 			if (fc_tick_of(rx->sync, rx->now_ns) > rx->cur_tick)
 				close_ticks_before(rx, fc_tick_of(rx->sync, rx->now_ns));
 			flush_all(rx);
+			publish_clock(rx, rx->now_ns);
 			return true;
 		}
 		rx->st.frames += rx->n_pend;
@@ -370,6 +391,8 @@ fc_rx_poll(struct fc_rx *rx)
 	tsc = rte_rdtsc();
 	if (!replay)
 		rx->now_ns = live_now(rx, tsc);
+	/* Replay: a later frame may carry the same microsecond as the last one applied. */
+	clock = replay && rx->now_ns != 0 ? rx->now_ns - 1 : rx->now_ns;
 	for (; rx->i_pend < rx->n_pend; rx->i_pend++) {
 		struct rte_mbuf *m = rx->pend[rx->i_pend];
 		uint64_t t;
@@ -384,10 +407,11 @@ fc_rx_poll(struct fc_rx *rx)
 			uint64_t ts = *RTE_MBUF_DYNFIELD(m, rx->ts_offset, rte_mbuf_timestamp_t *) *
 				      UINT64_C(1000);
 
-			if (rx->pace_hz != 0 && !paced(rx, ts, &tsc))
+			if (rx->pace_hz != 0 && !paced(rx, ts, &tsc, &clock))
 				break; /* not due yet: the rest of the burst waits for its time */
 			if (ts > rx->now_ns)
 				rx->now_ns = ts;
+			clock = rx->now_ns - 1;
 		}
 		t = fc_tick_of(rx->sync, rx->now_ns);
 		if (!rx->started) {
@@ -401,7 +425,10 @@ fc_rx_poll(struct fc_rx *rx)
 			break; /* replay lockstep: keep the rest of the burst for the next poll */
 		handle_frame(rx, m, tsc);
 		rte_pktmbuf_free(m);
+		if (!replay)
+			clock = rx->now_ns;
 	}
 	flush_all(rx);
+	publish_clock(rx, clock);
 	return true;
 }

@@ -17,6 +17,14 @@
  * bytes for every layout (DESIGN invariant 5). Live, nobody waits: RX never blocks (invariant 6)
  * and the deadlines are the TSC's.
  *
+ * Claims as soon as possible (live and paced replay, sync->asap): each RX also publishes its
+ * clock, the time up to which every frame it received is on the rings, after each poll. An
+ * owner that has drained its rings decides the clues whose settle window ended by the least of
+ * those clocks at once, and TX announces each claim as soon as it is durable, in a packet of
+ * the tick in progress, without waiting for the tick's end. Unpaced replay decides and
+ * announces at the tick (deterministic bytes); sync->clock maps floord's clock back to the TSC
+ * so that TX can time a claim from the end of its settle window to the wire.
+ *
  * Start and end: each RX publishes the first tick it saw (live: the tick it started in); TX
  * starts at the smallest, numbering ticks on the wire from 1. At the end of a capture (or on
  * SIGINT/SIGTERM) each RX publishes its last tick, then sends the final watermark (UINT64_MAX),
@@ -40,6 +48,7 @@ struct fc_tick_rx_pub {
 	uint64_t first_tick; /* 0 until known; FC_TICK_NONE if the RX ended without a frame */
 	uint64_t last_tick;  /* valid once eof */
 	uint32_t eof;        /* last_tick is final; the final watermark follows it */
+	uint64_t clock_ns;   /* asap: every frame received at or before this is on the rings */
 } __rte_cache_aligned;
 
 struct fc_tick_owner_pub {
@@ -48,6 +57,7 @@ struct fc_tick_owner_pub {
 
 struct fc_tick_sync {
 	bool replay;
+	bool asap; /* live or paced: claims decided and announced as soon as they can be */
 	uint64_t tick_ns;
 	uint32_t n_rx;
 	uint32_t n_owners;
@@ -61,6 +71,11 @@ struct fc_tick_sync {
 	struct {
 		uint32_t stop; /* SIGINT/SIGTERM: RX lcores stop receiving */
 	} ctl __rte_cache_aligned;
+	struct {
+		uint64_t ns0, tsc0; /* floord's clock read ns0 when the TSC read tsc0 */
+		uint64_t hz;        /* TSC cycles per second of floord's clock */
+		uint32_t set;       /* the three above are valid (release/acquire) */
+	} clock __rte_cache_aligned;
 	struct {
 		rte_seqcount_t sc; /* TX writes (floorctl's round commands), owners read */
 		uint32_t id;
@@ -113,6 +128,38 @@ fc_tick_may_apply(const struct fc_tick_sync *s, uint64_t t)
 		return true;
 	first = fc_tick_load(&s->tx.first);
 	return first != 0 && (t <= first || fc_tick_load(&s->tx.done) >= t - 1);
+}
+
+/*
+ * The TSC at which floord's clock reads ns, or 0 while the mapping is unknown (unpaced replay,
+ * or a paced replay before its first frame). Times before ns0 map to tsc0.
+ */
+static inline uint64_t
+fc_tick_clock_tsc(const struct fc_tick_sync *s, uint64_t ns)
+{
+	uint64_t d;
+
+	if (!fc_tick_load32(&s->clock.set))
+		return 0;
+	d = ns > s->clock.ns0 ? ns - s->clock.ns0 : 0;
+	/* Split so that d * hz cannot overflow (a minute at 2.6 GHz would). */
+	return s->clock.tsc0 + d / UINT64_C(1000000000) * s->clock.hz +
+	       d % UINT64_C(1000000000) * s->clock.hz / UINT64_C(1000000000);
+}
+
+/* The least of the RX clocks (asap): every frame received by then is on the rings. */
+static inline uint64_t
+fc_tick_rx_clock(const struct fc_tick_sync *s)
+{
+	uint64_t t = UINT64_MAX;
+
+	for (uint32_t r = 0; r < s->n_rx; r++) {
+		uint64_t c = fc_tick_load(&s->rx[r].clock_ns);
+
+		if (c < t)
+			t = c;
+	}
+	return t;
 }
 
 #endif /* FC_TICK_H */

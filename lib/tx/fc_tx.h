@@ -21,6 +21,7 @@
 #include "fc_grid.h"
 #include "fc_owner.h"
 #include "fc_pkt.h"
+#include "fc_hist.h"
 #include "fc_tick.h"
 
 #define FC_TX_MAX_BATCH     64u  /* packets sent with one tx_burst */
@@ -82,6 +83,9 @@ struct fc_tx_stats {
 	uint64_t durable_waits; /* polls a tick waited for its claims to be durable */
 	uint64_t journal_drops; /* SCORE/ROUND records the journal's queue could not take */
 	uint64_t claims;        /* CLUE_CLAIMED among them */
+	uint64_t reopened;      /* CLUE_STATE events of respawning clues reopened */
+	uint64_t claims_asap;   /* of which announced as soon as durable, before their tick's end */
+	struct fc_hist claim_tsc; /* asap: end of the settle window -> handed to the NIC, cycles */
 };
 
 /* What subscribers have been told of a clue. */
@@ -130,6 +134,8 @@ struct fc_tx {
 	uint8_t round_state; /* enum fc_round_state */
 	uint32_t n_pending;
 	struct fc_claim_ev pending[FC_TX_MAX_CLAIMS];
+	uint32_t n_timing; /* claims put in packets since the last send_out(): their deadlines */
+	uint64_t timing_ns[FC_TX_MAX_CLAIMS];
 	struct rte_ring *cmds; /* from the control thread: struct fc_cmd, NULL if none */
 	struct rte_ring *rt_ring[FC_TICK_MAX_RX]; /* retransmit requests from each RX; NULL off */
 	uint32_t n_rx;

@@ -26,6 +26,19 @@ send_out(struct fc_tx *tx)
 		rte_pktmbuf_free_bulk(tx->out + sent, tx->n_out - sent);
 	}
 	tx->n_out = 0;
+	/* Claim latency (asap): from the end of the settle window on floord's clock to the NIC.
+	 * A claim decided before its window ended (the end of input forces them) is not one. */
+	if (tx->n_timing > 0) {
+		const uint64_t now = rte_rdtsc();
+
+		for (uint32_t i = 0; i < tx->n_timing; i++) {
+			uint64_t at = fc_tick_clock_tsc(tx->sync, tx->timing_ns[i]);
+
+			if (at != 0 && now >= at)
+				fc_hist_add(&tx->st.claim_tsc, now - at);
+		}
+		tx->n_timing = 0;
+	}
 }
 
 /* A packet being built in an mbuf. */
@@ -304,6 +317,23 @@ snap_position(struct snap *sn, const struct fc_dl_position *dp)
 	return true;
 }
 
+/* Clue i of the layout as subscribers are told it (CLUE_STATE). */
+static void
+clue_state(const struct fc_tx *tx, uint32_t i, struct fc_dl_clue_state *cs)
+{
+	const struct fc_game_clue *c = &tx->layout->clues[i];
+
+	*cs = (struct fc_dl_clue_state){
+		.clue_id = c->clue_id,
+		.points = c->points,
+		.x_cm = to_cm(c->x_mm),
+		.y_cm = to_cm(c->y_mm),
+		.radius_mm = (uint16_t)(c->radius_mm > UINT16_MAX ? UINT16_MAX : c->radius_mm),
+		.state = tx->clue[i].state,
+		.winner = tx->clue[i].winner,
+	};
+}
+
 /* One pass over the image; returns the number of parts, or 0 if a packet could not be had. */
 static uint32_t
 snap_pass(struct snap *sn)
@@ -315,18 +345,9 @@ snap_pass(struct snap *sn)
 	if (!snap_part_begin(sn) || !snap_msg(sn, FC_DL_T_ROUND_STATE, &rs, sizeof(rs)))
 		return 0;
 	for (uint32_t i = 0; tx->layout != NULL && i < tx->layout->n_clues; i++) {
-		const struct fc_game_clue *c = &tx->layout->clues[i];
-		struct fc_dl_clue_state cs = {
-			.clue_id = c->clue_id,
-			.points = c->points,
-			.x_cm = to_cm(c->x_mm),
-			.y_cm = to_cm(c->y_mm),
-			.radius_mm =
-				(uint16_t)(c->radius_mm > UINT16_MAX ? UINT16_MAX : c->radius_mm),
-			.state = tx->clue[i].state,
-			.winner = tx->clue[i].winner,
-		};
+		struct fc_dl_clue_state cs;
 
+		clue_state(tx, i, &cs);
 		if (!snap_msg(sn, FC_DL_T_CLUE_STATE, &cs, sizeof(cs)))
 			return 0;
 	}
@@ -425,6 +446,27 @@ take_claims(struct fc_tx *tx)
 			tx->n_pending++;
 }
 
+/* A respawning clue reopened (docs/game.md section 5.5): its CLUE_STATE, OPEN, no winner. */
+static void
+emit_reopen(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uint32_t idx)
+{
+	struct fc_dl_clue_state cs;
+
+	tx->clue[idx].state = FC_CLUE_OPEN;
+	tx->clue[idx].winner = FC_PLAYER_NONE;
+	clue_state(tx, idx, &cs);
+	event_add(tx, p, tick, send_ns, FC_DL_T_CLUE_STATE, &cs, sizeof(cs), NULL);
+	tx->st.reopened++;
+}
+
+/* Is this claim on disk (or is there no journal)? */
+static inline bool
+claim_durable(const struct fc_tx *tx, const struct fc_claim_ev *ev)
+{
+	return tx->journal == NULL || ev->ticket == 0 ||
+	       fc_journal_durable_ticket(tx->journal, ev->producer) >= ev->ticket;
+}
+
 /*
  * DESIGN invariant 7: an award is announced only once it is durable. True when every claim
  * decided by the end of tick `upto` is on disk; otherwise the tick waits (one poll at a time:
@@ -439,8 +481,7 @@ claims_durable(struct fc_tx *tx, uint64_t upto)
 	for (uint32_t i = 0; i < tx->n_pending; i++) {
 		const struct fc_claim_ev *ev = &tx->pending[i];
 
-		if (ev->tick <= upto && ev->ticket != 0 &&
-		    fc_journal_durable_ticket(tx->journal, ev->producer) < ev->ticket) {
+		if (ev->tick <= upto && !claim_durable(tx, ev)) {
 			tx->st.durable_waits++;
 			return false;
 		}
@@ -470,10 +511,12 @@ claim_cmp(const struct fc_claim_ev *a, const struct fc_claim_ev *b)
 /*
  * Announces the claims decided by the end of tick `upto` (every one left with FC_TICK_NONE),
  * in (deadline, clue id) order whatever owner decided them: CLUE_CLAIMED with its contenders,
- * then the winner's SCORE. Returns true if any event went out.
+ * then the winner's SCORE. With durable_only, only those already durable (asap: the rest wait
+ * for their own moment). Returns true if any event went out.
  */
 static bool
-emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uint64_t upto)
+emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uint64_t upto,
+	    bool durable_only)
 {
 	bool any = false;
 
@@ -486,11 +529,18 @@ emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, ui
 
 		for (uint32_t i = 0; i < tx->n_pending; i++)
 			if (tx->pending[i].tick <= upto &&
-			    (best == NULL || claim_cmp(&tx->pending[i], best) < 0))
+			    (best == NULL || claim_cmp(&tx->pending[i], best) < 0) &&
+			    (!durable_only || claim_durable(tx, &tx->pending[i])))
 				best = &tx->pending[i];
 		if (best == NULL)
 			return any;
 		c = &best->claim;
+		if (best->reopen) {
+			emit_reopen(tx, p, tick, send_ns, c->clue_idx);
+			any = true;
+			*best = tx->pending[--tx->n_pending];
+			continue;
+		}
 		cc = (struct fc_dl_clue_claimed){
 			.clue_id = c->clue_id,
 			.points = c->points,
@@ -529,9 +579,30 @@ emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, ui
 						   .team_total = sc.team_total },
 				});
 		tx->st.claims++;
+		if (tx->n_timing < FC_TX_MAX_CLAIMS)
+			tx->timing_ns[tx->n_timing++] = c->deadline_ns;
 		any = true;
 		*best = tx->pending[--tx->n_pending];
 	}
+}
+
+/*
+ * asap (fc_tick.h): announces every claim that is durable now, whatever its tick, in packets
+ * of the tick in progress, and hands them to the NIC at once.
+ */
+static void
+announce_durable(struct fc_tx *tx)
+{
+	const uint64_t tick = fc_tick_load(&tx->sync->tx.done) + 1;
+	const uint64_t before = tx->st.claims;
+	struct pkt p = { .m = NULL };
+
+	if (!emit_claims(tx, &p, tick, (tick + 1) * tx->sync->tick_ns, FC_TICK_NONE, true))
+		return;
+	if (p.m != NULL)
+		pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
+	send_out(tx);
+	tx->st.claims_asap += tx->st.claims - before;
 }
 
 /* Tells the owners the round's state; a new id makes them reset their arbiters. */
@@ -781,10 +852,12 @@ emit_tick(struct fc_tx *tx, uint64_t tick)
 			emit_round(tx, &p, tick, send_ns, tx->round_state);
 			events = true;
 		}
-		events |= emit_claims(tx, &p, tick, send_ns, tick);
+		events |= emit_claims(tx, &p, tick, send_ns, tick, false);
 		events |= apply_commands(tx, &p, tick, send_ns);
 		if (p.m != NULL)
 			pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
+		if (tx->n_timing > 0 && tx->sync->asap)
+			send_out(tx); /* claims first, not behind the tick's positions */
 	}
 	emit_positions(tx, tick, send_ns, events);
 	rt_serve(tx, tick, send_ns);
@@ -811,7 +884,7 @@ emit_end_of_session(struct fc_tx *tx, uint64_t tick)
 	if (tx->layout != NULL && tx->first != FC_TICK_NONE) {
 		struct fc_dl_end_of_round eor = { .round_id = tx->round_id, .reason = 0 };
 
-		emit_claims(tx, &p, tick, send_ns, FC_TICK_NONE);
+		emit_claims(tx, &p, tick, send_ns, FC_TICK_NONE, false);
 		event_add(tx, &p, tick, send_ns, FC_DL_T_END_OF_ROUND, &eor, sizeof(eor), NULL);
 		emit_round(tx, &p, tick, send_ns, FC_ROUND_ENDED);
 		if (p.m != NULL)
@@ -884,6 +957,8 @@ fc_tx_poll(struct fc_tx *tx)
 			emit_end_of_session(tx, 0);
 		return last == 0;
 	}
+	if (tx->sync->asap && tx->layout != NULL)
+		announce_durable(tx);
 	for (;;) {
 		t = fc_tick_load(&tx->sync->tx.done) + 1;
 		for (uint32_t o = 0; o < tx->n_owners; o++)

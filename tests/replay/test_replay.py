@@ -7,6 +7,7 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
   test_replay.py FLOORD hostile       invariant 6: bad input is counted by reason and changes
                                       nothing: the output equals the clean game's
   test_replay.py FLOORD refusals      bad configuration and layouts fail before any packet
+  test_replay.py FLOORD respawn       a respawning clue is awarded, reopened and awarded again
   test_replay.py FLOORD claims        the game: players converge on a clue on the border of two
                                       owners' stripes; one award to the player an independent
                                       reference finds first, the same bytes in every layout
@@ -284,6 +285,74 @@ def claims(floord, work, ok):
             ok(rep["game"]["clue_routed"] > 0,
                f"{name}: fixes across the stripe border reached the clue's home owner",
                rep["game"])
+        ok(rep["claim_latency_ns"]["samples"] == 0 and rep["game"]["claims_asap"] == 0,
+           f"{name}: unpaced, the claim goes out with its tick and no latency is timed (the "
+           "capture's clock is not the wall's)", rep["game"])
+        if ref is None:
+            ref = (name, frames, cl, st["events_by_kind"])
+        else:
+            ok(frames == ref[1], f"{name}: byte-identical to {ref[0]}")
+    # Paced, floord decides and announces as soon as it can (fc_tick.h, asap): the same claim,
+    # out before its tick's end, timed from the settle window's end to the NIC.
+    floor = os.path.join(work, "claims-paced.ini")
+    harness.write_floor(floor, roster, keys, "rx+owner/tx", width_m=20.48, height_m=10.24)
+    with open(floor) as f:
+        text = f.read().replace("[roster]", f"[game]\nlayout = {layout}\n[roster]")
+    with open(floor, "w") as f:
+        f.write(text)
+    out = os.path.join(work, "claims-paced.out.pcap")
+    _, rep, _ = harness.run_floord(floord, floor, [cap], out, work, "claims-paced",
+                                   args=("--pace=3",))
+    s, _ = harness.decode(out)
+    st = s["final_state"]
+    ok(not s["problems"], "paced: output decodes with no problem", s["problems"][:3])
+    ok(st["claims"] == ref[2] and st["events_by_kind"] == ref[3],
+       "paced: the same award (winner, contenders, time) and events as unpaced",
+       (st["claims"], ref[2]))
+    ok(rep["game"]["claims_asap"] == 1,
+       "paced: the claim went out as soon as it was decided, not at its tick's end", rep["game"])
+    lat = rep.get("claim_latency_ns", {})
+    ok(lat.get("samples") == 1 and 0 < lat.get("max", 0) < 10**9,
+       "paced: the claim's latency from its settle window's end to the NIC was measured", lat)
+
+
+RESPAWN_LAYOUT = """# tests/replay respawn: the crowded centre's clue reopens 1 s after each award
+policy = distance
+settle_ms = 100
+1,10240,5120,150,50,1
+"""
+
+
+def respawn(floord, work, ok):
+    """A respawning clue under a crowd: awarded, reopened (CLUE_STATE) 1 s after each award's
+    deadline, awarded again, in every layout the same bytes."""
+    cap, roster, keys, _ = claims_setup(work)
+    layout = os.path.join(work, "respawn.txt")
+    with open(layout, "w") as f:
+        f.write(RESPAWN_LAYOUT)
+    split = harness.split_by_gateway(cap, 2, os.path.join(work, "respawn.q"))
+    ref = None
+    for name in ("rtc", "2rx-2owners"):
+        floor = os.path.join(work, f"respawn-{name}.ini")
+        nq = game_floor(floor, roster, keys, layout, name)
+        out = os.path.join(work, f"respawn-{name}.out.pcap")
+        _, rep, _ = harness.run_floord(floord, floor, [cap] if nq == 1 else split, out, work,
+                                       "respawn-" + name)
+        s, frames = harness.decode(out)
+        st = s["final_state"]
+        cl = st["claims"]
+        ok(not s["problems"], f"{name}: output decodes with no problem", s["problems"][:3])
+        ok(len(cl) >= 3 and all(c["clue_id"] == 1 for c in cl),
+           f"{name}: clue 1 awarded again and again ({len(cl)} awards in 6 s)", cl)
+        gaps = [b["meas_time_ns"] - a["meas_time_ns"] for a, b in zip(cl, cl[1:])]
+        ok(all(g >= 1_100_000_000 for g in gaps),
+           f"{name}: each award's fix measured after the previous deadline + 1 s", gaps)
+        reopened = st["events_by_kind"].get("CLUE_STATE", 0)
+        ok(reopened in (len(cl) - 1, len(cl)) and rep["game"]["reopened"] == reopened,
+           f"{name}: a CLUE_STATE (open) event between awards", (reopened, len(cl), rep["game"]))
+        ok(all(b["event_seq"] > a["event_seq"] for a, b in zip(cl, cl[1:])) and
+           sum(c["points"] for c in cl) == sum(v["total"] for v in st["scores"].values()),
+           f"{name}: scores add up to every award's points", st["scores"])
         if ref is None:
             ref = (name, frames)
         else:
@@ -587,7 +656,7 @@ def main(argv):
     ok = Checks()
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
         {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
-         "claims": claims, "recovery": recovery, "skew": skew, "retransmit": retransmit,
+         "claims": claims, "respawn": respawn, "recovery": recovery, "skew": skew, "retransmit": retransmit,
          "control": lambda f, w, o: control(f, w, o, argv[3])}[what](floord, work, ok)
     return ok.exit()
 
