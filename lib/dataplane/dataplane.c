@@ -532,6 +532,8 @@ initial_round(struct fc_dataplane *dp, struct fc_tx *tx)
 	    (r->round_state == FC_ROUND_RUNNING || r->round_state == FC_ROUND_PAUSED)) {
 		tx->round_id = r->round_id;
 		tx->round_state = r->round_state;
+		/* As of the journal's last ROUND record: the time run since then is not known. */
+		tx->round_ms = r->round_time_ms;
 	} else if (dp->cfg->auto_start) {
 		tx->round_id = round_after(r);
 		tx->round_state = FC_ROUND_RUNNING;

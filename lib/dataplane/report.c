@@ -206,8 +206,8 @@ fc_dataplane_report(const struct fc_dataplane *dp, FILE *out)
 			" announced before their tick's end), %" PRIu64 " reopened, %" PRIu64
 			" events; %" PRIu64 " fixes near clues, %" PRIu64 " qualifying, %" PRIu64
 			" implausible\n",
-			dp->layout->n_clues, t.own.claims, tx->claims_asap, tx->reopened, tx->events,
-			t.own.clue_fixes, t.own.qualifying, t.own.implausible);
+			dp->layout->n_clues, t.own.claims, tx->claims_asap, tx->reopened,
+			tx->events, t.own.clue_fixes, t.own.qualifying, t.own.implausible);
 	hist_text(out, dp, "latency      RX burst -> applied", &t.own.lat_tsc);
 	if (tx->claim_tsc.count > 0)
 		hist_text(out, dp, "claims       settle window's end -> NIC", &tx->claim_tsc);

@@ -134,6 +134,7 @@ struct fc_tx {
 	uint8_t round_state; /* enum fc_round_state */
 	uint32_t n_pending;
 	struct fc_claim_ev pending[FC_TX_MAX_CLAIMS];
+	uint64_t round_ms; /* the round's running time so far, pauses excluded */
 	uint32_t n_timing; /* claims put in packets since the last send_out(): their deadlines */
 	uint64_t timing_ns[FC_TX_MAX_CLAIMS];
 	struct rte_ring *cmds; /* from the control thread: struct fc_cmd, NULL if none */

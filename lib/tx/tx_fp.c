@@ -339,7 +339,9 @@ static uint32_t
 snap_pass(struct snap *sn)
 {
 	struct fc_tx *tx = sn->tx;
-	struct fc_dl_round_state rs = { .round_id = tx->round_id, .state = tx->round_state };
+	struct fc_dl_round_state rs = { .round_id = tx->round_id,
+					.state = tx->round_state,
+					.round_time_ms = (uint32_t)tx->round_ms };
 
 	sn->part = 0;
 	if (!snap_part_begin(sn) || !snap_msg(sn, FC_DL_T_ROUND_STATE, &rs, sizeof(rs)))
@@ -622,7 +624,7 @@ emit_round(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uin
 	struct fc_dl_round_state rs = {
 		.round_id = tx->round_id,
 		.state = state,
-		.round_time_ms = (uint32_t)((tick - tx->first) * tx->sync->tick_ns / 1000000u),
+		.round_time_ms = (uint32_t)tx->round_ms,
 	};
 
 	tx->round_state = state;
@@ -657,6 +659,7 @@ apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
 			if (s == FC_ROUND_RUNNING || s == FC_ROUND_PAUSED || tx->layout == NULL)
 				break;
 			tx->round_id++;
+			tx->round_ms = 0;
 			memset(tx->score, 0, tx->n_players * sizeof(*tx->score));
 			memset(tx->team_score, 0, tx->n_teams * sizeof(*tx->team_score));
 			for (uint32_t i = 0; i < tx->layout->n_clues; i++)
@@ -859,6 +862,9 @@ emit_tick(struct fc_tx *tx, uint64_t tick)
 		if (tx->n_timing > 0 && tx->sync->asap)
 			send_out(tx); /* claims first, not behind the tick's positions */
 	}
+	/* The round has run through this tick (ROUND_STATE's round_time_ms, pauses excluded). */
+	if (tx->round_state == FC_ROUND_RUNNING)
+		tx->round_ms += tx->sync->tick_ns / UINT64_C(1000000);
 	emit_positions(tx, tick, send_ns, events);
 	rt_serve(tx, tick, send_ns);
 	/* Every channel sends at least one packet a tick, so a lost tail shows within a tick. */

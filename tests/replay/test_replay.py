@@ -285,6 +285,12 @@ def claims(floord, work, ok):
             ok(rep["game"]["clue_routed"] > 0,
                f"{name}: fixes across the stripe border reached the clue's home owner",
                rep["game"])
+        last = s["channels"]["0"]["last_tick"]
+        snap = s["last_snapshot"] or {}
+        ok(st["round"]["round_time_ms"] == last * 50 and snap.get("round", {}).get(
+            "round_time_ms") == snap.get("as_of_tick", -1) * 50,
+           f"{name}: round_time_ms is the round's running time, at its end ({last} ticks) and "
+           "in snapshots", (st["round"], snap.get("round"), snap.get("as_of_tick")))
         ok(rep["claim_latency_ns"]["samples"] == 0 and rep["game"]["claims_asap"] == 0,
            f"{name}: unpaced, the claim goes out with its tick and no latency is timed (the "
            "capture's clock is not the wall's)", rep["game"])
