@@ -304,6 +304,41 @@ round_after(const struct fc_journal_recovered *r)
 }
 
 /* Teams, clue discs, one arbiter and one claim ring per owner (on its node), TX's game state. */
+/*
+ * A restart continuing its round: each clue the journal says was awarded is DECIDED again in
+ * its home owner's arbiter, at the last award's deadline (a respawning one reopens when it
+ * would have), and the owner's count of its awards (the journal's respawn number) goes on
+ * from there. Should a decision be made twice all the same, the journal refuses the second
+ * (same clue, round and respawn number): never announced twice.
+ */
+static void
+restore_arbiters(struct fc_dataplane *dp)
+{
+	const struct fc_journal_recovered *r = dp->opts.recovered;
+	const struct fc_game_layout *l = dp->layout;
+
+	if (r == NULL || r->round_id == 0 ||
+	    (r->round_state != FC_ROUND_RUNNING && r->round_state != FC_ROUND_PAUSED))
+		return;
+	/* Sorted by (clue_id, respawn): the last of a clue's run is its latest award. */
+	for (uint32_t i = 0; i < r->n_awards; i++) {
+		const struct fc_journal_clue_award *a = &r->awards[i];
+		int idx = fc_game_layout_find(l, a->clue_id);
+		struct fc_owner *ow;
+
+		if (idx < 0 || (i + 1 < r->n_awards && r->awards[i + 1].clue_id == a->clue_id))
+			continue;
+		ow = dp->owner[fc_geom_owner_of_shard(
+			&dp->geom,
+			fc_geom_shard_of(&dp->geom, l->clues[idx].x_mm, l->clues[idx].y_mm))];
+		if (ow->round_id != r->round_id ||
+		    fc_arbiter_restore(ow->arb, (uint32_t)idx, a->winner, a->decided_ns) != 0)
+			continue;
+		ow->respawns[idx] = a->respawn + 1;
+		dp->restored_clues++;
+	}
+}
+
 static int
 setup_game(struct fc_dataplane *dp, char *err, size_t len)
 {
@@ -369,12 +404,8 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 			"fc_respawns", (l->n_clues + 1) * sizeof(*ow->respawns), 0, sock);
 		if (ow->respawns == NULL)
 			goto out;
-		/*
-		 * respawns counts this run's awards of each clue from 0, as the arbiter decides
-		 * them afresh: after a restart, its first decision of a clue the journal already
-		 * holds is the same (clue, respawn) and is refused there, never announced twice.
-		 */
 	}
+	restore_arbiters(dp);
 	for (uint32_t i = 0; i < dp->n_rx; i++)
 		dp->rx[i]->discs = &dp->discs;
 	/* floorctl's commands, from the control thread (any thread may enqueue) to TX. */

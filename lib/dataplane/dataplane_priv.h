@@ -49,7 +49,8 @@ struct fc_dataplane {
 	struct fc_tx *tx;
 	const struct fc_game_layout *layout;
 	struct fc_disc_index discs;
-	uint16_t *team; /* player -> team, from the roster */
+	uint32_t restored_clues; /* clues DECIDED again from the journal at a restart */
+	uint16_t *team;          /* player -> team, from the roster */
 	uint32_t n_teams;
 	struct rte_ring *claims[FC_TICK_MAX_OWNERS];
 	struct rte_ring *cmds;      /* floorctl's commands to TX */

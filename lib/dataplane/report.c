@@ -271,11 +271,12 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		", \"claims_held\": %" PRIu64 ", \"events\": %" PRIu64
 		", \"journal_full\": %" PRIu64 ", \"already_awarded\": %" PRIu64
 		", \"durable_waits\": %" PRIu64 ", \"journal_drops\": %" PRIu64
-		", \"claims_asap\": %" PRIu64 ", \"reopened\": %" PRIu64 "}",
+		", \"claims_asap\": %" PRIu64 ", \"reopened\": %" PRIu64
+		", \"restored_clues\": %u}",
 		dp->layout != NULL ? dp->layout->n_clues : 0, t.rx.clue_routed, t.own.clue_fixes,
 		t.own.qualifying, t.own.implausible, t.own.claims, t.own.claims_held, tx->events,
 		t.own.journal_full, t.own.already_awarded, tx->durable_waits, tx->journal_drops,
-		tx->claims_asap, tx->reopened);
+		tx->claims_asap, tx->reopened, dp->restored_clues);
 	fprintf(out,
 		", \"retransmit\": {\"requests_rx\": %" PRIu64 ", \"dropped_rx\": %" PRIu64
 		", \"answered\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"ignored\": %" PRIu64

@@ -138,6 +138,27 @@ fc_arbiter_reset(struct fc_arbiter *a, uint64_t open_ns)
 	a->next_reopen = UINT64_MAX;
 }
 
+int
+fc_arbiter_restore(struct fc_arbiter *a, uint32_t idx, uint16_t winner, uint64_t deadline_ns)
+{
+	struct fc__clue *c;
+
+	if (idx >= a->n_clues || deadline_ns == 0 || a->clues[idx].state != FC_ARB_CLUE_OPEN)
+		return -EINVAL;
+	c = &a->clues[idx];
+	c->state = FC_ARB_CLUE_DECIDED;
+	c->winner = winner;
+	c->deadline_ns = deadline_ns;
+	c->reopen_ns = 0;
+	if (c->respawn_ns != 0) {
+		c->reopen_ns = deadline_ns + c->respawn_ns;
+		a->n_waiting++;
+		if (c->reopen_ns < a->next_reopen)
+			a->next_reopen = c->reopen_ns;
+	}
+	return 0;
+}
+
 uint32_t
 fc_arbiter_n_clues(const struct fc_arbiter *a)
 {

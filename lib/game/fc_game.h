@@ -143,6 +143,14 @@ void fc_arbiter_free(struct fc_arbiter *a);
  */
 void fc_arbiter_reset(struct fc_arbiter *a, uint64_t open_ns);
 
+/*
+ * A restart continuing its round (the journal's awards): OPEN clue idx becomes DECIDED for
+ * winner at deadline_ns, as if decided then; with a respawn it reopens at deadline_ns +
+ * respawn_s, as it would have. Returns 0, or -EINVAL (idx out of range, deadline 0, or the
+ * clue not OPEN).
+ */
+int fc_arbiter_restore(struct fc_arbiter *a, uint32_t idx, uint16_t winner, uint64_t deadline_ns);
+
 uint32_t fc_arbiter_n_clues(const struct fc_arbiter *a);
 
 /* A clue's state (idx < fc_arbiter_n_clues()). */

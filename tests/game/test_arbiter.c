@@ -711,3 +711,43 @@ Test(respawn, a_round_reset_clears_dwell_runs)
 	cr_assert_eq(present(1, 50, 0, 20, 2), FC_ARB_DWELLING, "the run before the reset is gone");
 	cr_assert_eq(present(1, 100, 0, 20, 3), FC_ARB_OPENED);
 }
+
+Test(respawn, a_restored_clue_is_decided_and_reopens_when_it_would_have)
+{
+	struct fc_game_claim c;
+	struct fc_arbiter_clue_info info;
+	uint32_t idx[2];
+
+	/* A restart: clue 10 (respawn 5 s) was won by player 3 with deadline 1 s, clue 20 by 4. */
+	cr_assert_eq(fc_arbiter_restore(arb, 0, 3, ms(1000)), 0);
+	cr_assert_eq(fc_arbiter_restore(arb, 1, 4, ms(2000)), 0);
+	fc_arbiter_clue_info(arb, 0, &info);
+	cr_assert_eq(info.state, FC_ARB_CLUE_DECIDED);
+	cr_assert_eq(info.winner, 3);
+	cr_assert_eq(info.reopen_ns, ms(6000));
+	fc_arbiter_clue_info(arb, 1, &info);
+	cr_assert_eq(info.state, FC_ARB_CLUE_DECIDED);
+	cr_assert_eq(info.reopen_ns, 0, "no respawn: decided for the round");
+	cr_assert_eq(offer(0, 1, 3000, 0), FC_ARB_TOO_LATE);
+	cr_assert_eq(offer(1, 1, 3000, 0), FC_ARB_TOO_LATE);
+	cr_assert_eq(decide_all(&c, 1), 0, "a restored clue is not decided again");
+	cr_assert_eq(fc_arbiter_reopen_until(arb, ms(5999), idx, 2), 0);
+	cr_assert_eq(fc_arbiter_reopen_until(arb, ms(6000), idx, 2), 1);
+	cr_assert_eq(idx[0], 0);
+	cr_assert_eq(offer(0, 2, 6000, 0), FC_ARB_OPENED);
+	cr_assert_eq(decide_all(&c, 1), 1);
+	cr_assert_eq(c.winner, 2);
+	cr_assert_eq(fc_arbiter_reopen_until(arb, UINT64_MAX, idx, 2), 1, "and it respawns again");
+}
+
+Test(respawn, restoring_what_is_not_an_open_clue_is_refused)
+{
+	struct fc_arbiter_clue_info info;
+
+	cr_assert_eq(fc_arbiter_restore(arb, 2, 1, ms(1000)), -EINVAL, "no such clue");
+	cr_assert_eq(fc_arbiter_restore(arb, 0, 1, 0), -EINVAL, "no deadline");
+	offer(0, 1, 0, 0);
+	cr_assert_eq(fc_arbiter_restore(arb, 0, 1, ms(1000)), -EINVAL, "settling: not OPEN");
+	fc_arbiter_clue_info(arb, 0, &info);
+	cr_assert_eq(info.state, FC_ARB_CLUE_SETTLING, "left as it was");
+}

@@ -391,48 +391,60 @@ def game_floor(path, roster, keys, layout, name, journal=None):
     return nq
 
 
-def recovery(floord, work, ok):
+def crash_and_restart(floord, work, ok, layout_text, kill_after_s, tag):
+    """The game of claims_setup() on layout_text: an uninterrupted reference run, then a paced
+    run SIGKILLed kill_after_s in and restarted on the same journal. Returns (reference decode,
+    reference report, killed run's decode, restart's decode, restart's report, restart's log)."""
     import shutil
     import signal
     import subprocess
     import time
 
-    cap, roster, keys, layout = claims_setup(work)
-    # The reference: one uninterrupted run with its own journal.
-    ref_floor = os.path.join(work, "ref.ini")
-    game_floor(ref_floor, roster, keys, layout, "1rx-2owners", os.path.join(work, "ref.journal"))
-    _, rep, _ = harness.run_floord(floord, ref_floor, [cap], os.path.join(work, "ref.pcap"), work,
-                                   "ref")
-    ref, _ = harness.decode(os.path.join(work, "ref.pcap"))
-    ok(rep["game"]["claims"] == 1 and rep["game"]["already_awarded"] == 0,
-       "reference run: one award, journaled", rep["game"])
+    cap, roster, keys, _ = claims_setup(work)
+    layout = os.path.join(work, f"{tag}.layout")
+    with open(layout, "w") as f:
+        f.write(layout_text)
+    ref_floor = os.path.join(work, f"{tag}-ref.ini")
+    game_floor(ref_floor, roster, keys, layout, "1rx-2owners",
+               os.path.join(work, f"{tag}-ref.journal"))
+    _, rep, _ = harness.run_floord(floord, ref_floor, [cap], os.path.join(work, f"{tag}-ref.pcap"),
+                                   work, f"{tag}-ref")
+    ref, _ = harness.decode(os.path.join(work, f"{tag}-ref.pcap"))
 
-    # The crash: the same game paced at capture speed, SIGKILLed 3 s in (the award comes at
-    # about 0.8 s of capture time), then restarted on the same journal.
-    journal = os.path.join(work, "crash.journal")
-    floor = os.path.join(work, "crash.ini")
+    journal = os.path.join(work, f"{tag}-crash.journal")
+    floor = os.path.join(work, f"{tag}-crash.ini")
     game_floor(floor, roster, keys, layout, "1rx-2owners", journal)
     prefix = f"fcrp-crash-{os.getpid()}"
+    out1 = os.path.join(work, f"{tag}-crash1.pcap")
     cmd = [floord, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
            f"--file-prefix={prefix}", "--log-level=*:error",
-           f"--vdev=net_pcap0,rx_pcap={cap},tx_pcap={os.path.join(work, 'crash1.pcap')}", "--",
+           f"--vdev=net_pcap0,rx_pcap={cap},tx_pcap={out1}", "--",
            "--floor", floor, "--replay", "--pace"]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(3.0)
+    time.sleep(kill_after_s)
     p.send_signal(signal.SIGKILL)
     p.wait()
     shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
-    first, _ = harness.decode(os.path.join(work, "crash1.pcap"))
-    announced = first["final_state"]["claims"]
-    ok(p.returncode == -signal.SIGKILL and len(announced) == 1,
-       "the killed run had announced the award before it died", announced)
+    ok(p.returncode == -signal.SIGKILL, f"{tag}: floord SIGKILLed mid-round")
+    first, _ = harness.decode(out1)
+    _, rep2, log = harness.run_floord(floord, floor, [cap], os.path.join(work, f"{tag}-crash2.pcap"),
+                                      work, f"{tag}-restart")
+    again, _ = harness.decode(os.path.join(work, f"{tag}-crash2.pcap"))
+    return ref, rep, first, again, rep2, log
 
-    _, rep2, log = harness.run_floord(floord, floor, [cap], os.path.join(work, "crash2.pcap"),
-                                      work, "restart")
-    again, _ = harness.decode(os.path.join(work, "crash2.pcap"))
+
+def recovery(floord, work, ok):
+    # The award comes at about 0.8 s of capture time: killed 3 s in, it is on the journal.
+    ref, rep, first, again, rep2, log = crash_and_restart(floord, work, ok, CLAIM_LAYOUT, 3.0,
+                                                          "once")
+    ok(rep["game"]["claims"] == 1 and rep["game"]["already_awarded"] == 0,
+       "reference run: one award, journaled", rep["game"])
+    announced = first["final_state"]["claims"]
+    ok(len(announced) == 1, "the killed run had announced the award before it died", announced)
     ok("1 awards recovered" in log, "the restart recovered the award from the journal", log[-300:])
-    ok(rep2["game"]["claims"] == 1 and rep2["game"]["already_awarded"] == 1,
-       "the restart decided the clue again and the journal refused the second award", rep2["game"])
+    ok(rep2["game"]["restored_clues"] == 1 and rep2["game"]["claims"] == 0
+       and rep2["game"]["already_awarded"] == 0,
+       "the restart restored the clue as decided and never decided it again", rep2["game"])
     ok(again["final_state"]["claims"] == [], "the restart announced no second award",
        again["final_state"]["claims"])
     snap_ref, snap = ref["last_snapshot"], again["last_snapshot"]
@@ -441,6 +453,31 @@ def recovery(floord, work, ok):
        (snap.get("scores"), snap_ref.get("scores")))
     ok(snap["round"]["round_id"] == snap_ref["round"]["round_id"],
        "the restart continued the same round", (snap["round"], snap_ref["round"]))
+
+    # A respawning clue, killed after its second award: the restart goes on from the third,
+    # at the times the uninterrupted run had them, each announced once.
+    ref, rep, first, again, rep2, log = crash_and_restart(floord, work, ok, RESPAWN_LAYOUT, 2.8,
+                                                          "respawn")
+
+    def key(c):
+        return (c["clue_id"], c["winner"], c["meas_time_ns"], c["contenders_total"])
+
+    want = [key(c) for c in ref["final_state"]["claims"]]
+    before = [key(c) for c in first["final_state"]["claims"]]
+    after = [key(c) for c in again["final_state"]["claims"]]
+    ok(len(want) >= 4 and 1 <= len(before) < len(want),
+       "respawn: the killed run had announced some of the awards, not all",
+       (len(before), len(want)))
+    ok(before + after == want,
+       "respawn: the awards before the crash and after the restart are the uninterrupted run's, "
+       "each once, in order", (before, after, want))
+    ok(rep2["game"]["restored_clues"] == 1 and rep2["game"]["already_awarded"] == 0,
+       "respawn: the restart restored the clue at its last award and reopened it on time",
+       rep2["game"])
+    snap_ref, snap = ref["last_snapshot"], again["last_snapshot"]
+    ok(snap["scores"] == snap_ref["scores"] and snap["clues"] == snap_ref["clues"],
+       "respawn: the restart's scoreboard and clues equal the uninterrupted run's",
+       (snap.get("scores"), snap_ref.get("scores")))
 
 
 def control(floord, work, ok, floorctl):
