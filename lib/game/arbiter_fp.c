@@ -300,9 +300,12 @@ decide(struct fc_arbiter *a, uint32_t idx, struct fc_game_claim *out)
 								 .flags = flags,
 								 .distance_mm = e->dist_mm,
 								 .meas_time_ns = e->meas_ns };
+		out->fix_seq[i] = e->fix_seq;
 	}
-	for (; i < FC_GAME_MAX_LISTED; i++)
+	for (; i < FC_GAME_MAX_LISTED; i++) {
 		out->contenders[i] = (struct fc_game_contender){ 0 };
+		out->fix_seq[i] = 0;
+	}
 
 	c->state = FC_ARB_CLUE_DECIDED;
 	c->winner = w->player;

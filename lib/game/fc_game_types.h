@@ -124,6 +124,7 @@ struct fc_game_claim {
 	uint64_t deadline_ns;       /* the end of the settle window: when the clue was decided */
 	uint64_t reopen_ns;         /* when the clue respawns, 0 if it stays decided */
 	struct fc_game_contender contenders[FC_GAME_MAX_LISTED];
+	uint32_t fix_seq[FC_GAME_MAX_LISTED]; /* each listed contender's qualifying fix (audit) */
 };
 
 #endif /* FC_GAME_TYPES_H */

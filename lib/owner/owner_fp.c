@@ -67,7 +67,7 @@ journal_claim(struct fc_owner *o, struct fc_claim_ev *ev)
 			.meas_time_ns = k->meas_time_ns,
 			.distance_mm = k->distance_mm,
 			.err_mm = 0xFFFF,
-			.fix_seq = i == 0 ? c->winner_fix_seq : 0,
+			.fix_seq = c->fix_seq[i],
 		};
 	}
 	rec.award = (struct fc_journal_award){

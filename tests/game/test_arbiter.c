@@ -229,10 +229,14 @@ Test(arbiter, the_earliest_wins_and_ties_go_to_distance_then_player)
 	uint16_t flags[] = {
 		FC_GAME_CONT_WINNER, FC_GAME_CONT_TIE, FC_GAME_CONT_TIE, FC_GAME_CONT_TIE, 0, 0
 	};
+	uint32_t t_ms[] = { 20, 20, 20, 20, 21, 25 };
 	for (int i = 0; i < 6; i++) {
 		cr_assert_eq(c.contenders[i].player, order[i], "entry %d", i);
 		cr_assert_eq(c.contenders[i].flags, flags[i], "entry %d", i);
+		/* offer() gives fix_seq player * 1000 + t_ms: the audit's key to each fix */
+		cr_assert_eq(c.fix_seq[i], order[i] * 1000u + t_ms[i], "entry %d", i);
 	}
+	cr_assert_eq(c.fix_seq[6], 0, "entries past the listed ones are zero");
 	cr_assert_eq(c.winner, 8);
 }
 
