@@ -303,7 +303,11 @@ class Decoder:
                 c.update(state=1, winner=m["winner"])
                 claims.append({k: m[k] for k in ("clue_id", "winner", "winner_team", "points",
                                                   "contenders_total", "round_id",
-                                                  "meas_time_ns")} | {"event_seq": seq})
+                                                  "meas_time_ns")} | {"event_seq": seq} |
+                              {"contenders": [{k: e[k] for k in ("player", "flags",
+                                                                  "distance_mm",
+                                                                  "meas_time_ns")}
+                                              for e in m.get("contenders", [])]})
             elif t == "SCORE":
                 scores[str(m["player"])] = {"team": m["team"], "total": m["total"]}
                 teams[str(m["team"])] = m["team_total"]

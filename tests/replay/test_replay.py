@@ -7,6 +7,8 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
   test_replay.py FLOORD hostile       invariant 6: bad input is counted by reason and changes
                                       nothing: the output equals the clean game's
   test_replay.py FLOORD refusals      bad configuration and layouts fail before any packet
+  test_replay.py FLOORD hotspot       64 players step onto one clue in one tick: one award, 63
+                                      contenders listed, nothing dropped
   test_replay.py FLOORD respawn       a respawning clue is awarded, reopened and awarded again
   test_replay.py FLOORD claims        the game: players converge on a clue on the border of two
                                       owners' stripes; one award to the player an independent
@@ -365,6 +367,127 @@ def respawn(floord, work, ok):
             ok(frames == ref[1], f"{name}: byte-identical to {ref[0]}")
 
 
+HOTSPOT_LAYOUT = """# tests/replay hotspot: one clue on the border of two owners' stripes
+policy = distance
+settle_ms = 100
+1,10240,5120,100,50
+"""
+
+
+def hotspot_capture(path, roster, keys, players=96, crowd=64, seconds=3.0):
+    """96 players at 20 Hz through 2 gateways; players 0..63 stand 150..170 mm from the clue
+    and all step into its 100 mm disc within the same tick (1.010..1.042 s), then stay; the
+    others stand far away. Returns (fixes sent, the reference's (winner, contenders in rank
+    order)): the earliest (time, distance, player) wins."""
+    import math
+
+    import fcpcap
+    import ref_codec as rc
+
+    keys_by_gw = harness.mkcapture.load_keys(keys)
+    gws = sorted(keys_by_gw)[:2]
+    tag = {p: t for t, p, _, _ in harness.mkcapture.load_roster(roster)}
+    start_ns = 1767225600_000_000_000
+    cx, cy = 10240, 5120
+
+    def fix_times(p):
+        step = 1_010_000 + p * 500 if p < crowd else 1_000_000 + p * 300
+        t = step - 50_000 * (step // 50_000)
+        while t < seconds * 1e6:
+            yield t, t >= step
+            t += 50_000
+
+    fixes = {g: [] for g in range(2)}
+    firsts = []
+    for p in range(players):
+        a = 2 * math.pi * p / crowd
+        for k, (t, inside) in enumerate(fix_times(p)):
+            if p >= crowd:
+                x, y = 2000 + 100 * p, 2000
+            else:
+                r = (40 + p % 50) if inside else (150 + p % 5 * 5)
+                x, y = cx + round(r * math.cos(a)), cy + round(r * math.sin(a))
+            if inside and p < crowd and not any(f[2] == p for f in firsts):
+                firsts.append((t, round(math.hypot(x - cx, y - cy)), p))
+            fixes[p % 2].append((t, dict(tag_id=tag[p], x_mm=x, y_mm=y, z_mm=1100, err_mm=20,
+                                         quality=90, flags=0x02, fix_seq=k + 1)))
+    frames = []
+    n_fixes = 0
+    for g, gw in enumerate(gws):
+        kid, alg, key = keys_by_gw[gw][0]
+        recs = sorted(fixes[g], key=lambda f: f[0])
+        seq, send, i = 0, (g + 1) * 12_500, 0  # base = send - 25 ms: before every fix
+        while i < len(recs) or send <= seconds * 1e6:
+            batch = []
+            while i < len(recs) and recs[i][0] <= send and len(batch) < 42:
+                batch.append(recs[i])
+                i += 1
+            base = send - 25_000
+            if batch:
+                seq += 1
+                hdr = dict(msg_type=rc.UP_FIX_BATCH, gateway_id=gw, seq=1 << 32 | seq,
+                           base_time_ns=start_ns + base * 1000, key_id=kid, mac_alg=alg,
+                           flags=0)
+                body = rc.encode_uplink({"hdr": hdr, "key": key,
+                                         "records": [dict(r, dt_us=t - base) for t, r in batch]})
+                frames.append((start_ns + (send + 300 + g) * 1000, fcpcap.build_udp_frame(
+                    harness.mkcapture.gw_mac(gw), harness.mkcapture.DST_MAC,
+                    harness.mkcapture.gw_ip(gw), "198.18.0.1", harness.mkcapture.gw_port(gw),
+                    47474, body)))
+                n_fixes += len(batch)
+            if not batch or i >= len(recs) or recs[i][0] > send:
+                send += 25_000
+    frames.sort(key=lambda f: f[0])
+    fcpcap.write_pcap(path, frames)
+    firsts.sort()
+    return n_fixes, firsts
+
+
+def hotspot(floord, work, ok):
+    """DESIGN's hot spot through the pipeline: 64 players step onto one clue in the same tick.
+    Exactly one award, 63 contenders listed besides the winner, the reference's ranking,
+    nothing dropped, the same bytes in every layout."""
+    fx = os.path.join(work, "fixtures")
+    os.makedirs(fx, exist_ok=True)
+    harness.mkcapture.main(["--write-fixtures", fx, "--players", "96", "--gateways", "2"])
+    roster, keys = os.path.join(fx, "roster.csv"), os.path.join(fx, "gateways.keys")
+    cap = os.path.join(work, "hotspot.pcap")
+    n_fixes, firsts = hotspot_capture(cap, roster, keys)
+    want = [p for _, _, p in firsts]
+    layout = os.path.join(work, "hotspot.layout")
+    with open(layout, "w") as f:
+        f.write(HOTSPOT_LAYOUT)
+    split = harness.split_by_gateway(cap, 2, os.path.join(work, "hotspot.q"))
+    ref = None
+    for name in ("rtc", "1rx-2owners", "2rx-2owners"):
+        floor = os.path.join(work, f"hotspot-{name}.ini")
+        nq = game_floor(floor, roster, keys, layout, name)
+        out = os.path.join(work, f"hotspot-{name}.out.pcap")
+        _, rep, _ = harness.run_floord(floord, floor, [cap] if nq == 1 else split, out, work,
+                                       "hotspot-" + name)
+        s, frames = harness.decode(out)
+        cl = s["final_state"]["claims"]
+        ok(not s["problems"], f"{name}: output decodes with no problem", s["problems"][:3])
+        ok(len(cl) == 1 and cl[0]["clue_id"] == 1 and cl[0]["contenders_total"] == 64,
+           f"{name}: exactly one award, 64 players counted", cl[:1])
+        listed = [c["player"] for c in cl[0]["contenders"]] if cl else []
+        ok(listed == want and len(listed) == 64,
+           f"{name}: the winner and 63 contenders listed, in the reference's rank order",
+           (listed[:8], want[:8]))
+        ok(rep["drops"]["total"] == 0 and rep["rx"]["fixes"] == n_fixes
+           and rep["owners"]["applied"] == n_fixes and rep["game"]["claims_held"] == 0,
+           f"{name}: nothing dropped: {n_fixes} fixes sent, all applied",
+           (rep["drops"]["total"], rep["rx"], rep["owners"]))
+        if name != "rtc":
+            ok(rep["game"]["clue_routed"] > 0,
+               f"{name}: fixes on the other owner's side of the disc reached the clue's owner",
+               rep["game"])
+        if ref is None:
+            ref = (name, frames)
+        else:
+            ok(frames == ref[1], f"{name}: byte-identical to {ref[0]}")
+
+
 def claims_setup(work, players=96, seconds=6, seed=5):
     fx = os.path.join(work, "fixtures")
     os.makedirs(fx, exist_ok=True)
@@ -699,7 +822,7 @@ def main(argv):
     ok = Checks()
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
         {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
-         "claims": claims, "respawn": respawn, "recovery": recovery, "skew": skew, "retransmit": retransmit,
+         "claims": claims, "respawn": respawn, "hotspot": hotspot, "recovery": recovery, "skew": skew, "retransmit": retransmit,
          "control": lambda f, w, o: control(f, w, o, argv[3])}[what](floord, work, ok)
     return ok.exit()
 
