@@ -118,6 +118,13 @@ struct fc_gen_params {
 	uint16_t dst_port;              /* floord's uplink port: 47474 */
 	uint64_t clock_bound_ns;        /* the receiver's clock bound for the check: 2 s */
 	bool check; /* run every frame through fc_pkt_classify() and fc_up_accept() (default) */
+	/*
+	 * Only what a UDP socket can send: frames that are not a UDP datagram to dst_ip:dst_port
+	 * (every hostile class from a host that is not a gateway: ARP, IPv6, ICMP, fragments,
+	 * Ethernet runts, bad IP/UDP headers, another port) are skipped: neither handed to the
+	 * sink nor counted, and listed in the result's skipped[]. For fc_gen_live_sink().
+	 */
+	bool udp_only;
 };
 
 void fc_gen_params_init(struct fc_gen_params *p);
@@ -176,6 +183,7 @@ struct fc_gen_result {
 	uint64_t last_ts_ns;
 	bool hostile_sent[FC_GEN_H__COUNT];
 	struct fc_gen_hostile_frame hostile[FC_GEN_H__COUNT];
+	uint64_t skipped[FC_GEN_H__COUNT]; /* udp_only: frames not sent, by class */
 	uint32_t n_players;
 	const struct fc_gen_final *final; /* n_players, in roster order */
 	uint32_t n_gateways;
@@ -230,6 +238,60 @@ int fc_gen_pcap_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t l
 
 /* Flushes and closes; returns 0 or -EIO if anything failed to be written. NULL is accepted. */
 int fc_gen_pcap_close(struct fc_gen_pcap *pc);
+
+/*
+ * Live output: every frame's UDP payload sent from one UDP socket to dst_ip:dst_port (and
+ * nowhere else) at its capture time relative to the first frame, divided by speed. Run the
+ * generator with params.udp_only set and dst_port == frame_port.
+ */
+struct fc_gen_live_params {
+	uint32_t dst_ip; /* host order; required */
+	uint16_t dst_port;
+	uint32_t bind_ip; /* the socket's source address, host order; 0: the kernel's choice */
+	uint16_t bind_port;
+	double speed;        /* 1 real time, 2 twice as fast...; 0: no pacing; up to 1000 */
+	uint16_t frame_port; /* the UDP port the generator's frames are addressed to */
+};
+
+struct fc_gen_live_stats {
+	uint64_t sent;   /* datagrams */
+	uint64_t bytes;  /* of UDP payload */
+	uint64_t errors; /* sends that failed (the first one stops the run) */
+	int last_errno;
+	uint64_t max_late_ns; /* the latest a datagram went after its deadline */
+	uint64_t elapsed_ns;  /* from the first datagram to the last */
+};
+
+/*
+ * Opens the socket (and binds it if asked). Returns NULL with errno EINVAL (a parameter; the
+ * reason in err), ENOMEM, or the socket's or bind's error.
+ */
+struct fc_gen_live *fc_gen_live_open(const struct fc_gen_live_params *p, char *err, size_t err_len);
+
+/*
+ * fc_gen_sink_fn for a struct fc_gen_live *: waits for the frame's deadline, then sends its
+ * UDP payload. Returns 0, -EPROTO for a frame that is not a UDP datagram to frame_port, or
+ * the send's -errno.
+ */
+int fc_gen_live_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len);
+
+void fc_gen_live_get_stats(const struct fc_gen_live *lv, struct fc_gen_live_stats *st);
+const struct fc_gen_live_params *fc_gen_live_params(const struct fc_gen_live *lv);
+
+/* Closes the socket. NULL is accepted. */
+void fc_gen_live_close(struct fc_gen_live *lv);
+
+/*
+ * Parses "A.B.C.D:PORT" (IPv4 only: no name lookups), or "A.B.C.D" when !port_required (port
+ * 0). Returns 0 or -EINVAL.
+ */
+int fc_gen_parse_hostport(const char *s, bool port_required, uint32_t *ip, uint16_t *port);
+
+/*
+ * Makes fc_gen_write_summary() add a "live" object with lv's destination, speed and stats.
+ * lv must outlive the summary's writing.
+ */
+void fc_gen_note_live(struct fc_gen *g, const struct fc_gen_live *lv);
 
 /* --- test fixtures ------------------------------------------------------------------------ */
 

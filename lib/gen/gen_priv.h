@@ -188,6 +188,8 @@ struct fc_gen {
 	/* the check: a receiver of its own */
 	struct fc_gw_table *rx_keys;
 
+	const struct fc_gen_live *live; /* for the summary */
+
 	char *err;
 	size_t err_len;
 };

@@ -80,10 +80,11 @@ write_args(const struct fc_gen *g, FILE *o)
 		", \"seconds\": %.17g, \"rate\": %.17g, \"seed\": %" PRIu64
 		", \"width_mm\": %" PRIu32 ", \"height_mm\": %" PRIu32 ", \"start_ns\": %" PRIu64
 		", \"scenario\": \"%s\", \"mac\": \"%s\", \"dst_ip\": \"%s\", \"dst_port\": %u"
-		", \"clock_bound_ns\": %" PRIu64 ", \"check\": %s},\n",
+		", \"clock_bound_ns\": %" PRIu64 ", \"check\": %s, \"udp_only\": %s},\n",
 		p->n_players, p->n_gateways, p->seconds, p->rate_hz, p->seed, p->width_mm,
 		p->height_mm, p->start_ns, scenario_name(p->scenario), alg_name(p->mac_alg), ip,
-		p->dst_port, p->clock_bound_ns, p->check ? "true" : "false");
+		p->dst_port, p->clock_bound_ns, p->check ? "true" : "false",
+		p->udp_only ? "true" : "false");
 }
 
 static void
@@ -174,6 +175,38 @@ write_classes(const struct fc_gen *g, FILE *o)
 	fprintf(o, "],\n");
 }
 
+/* udp_only: what a socket could not send, by class (always there, {} when nothing was) */
+static void
+write_skipped(const struct fc_gen *g, FILE *o)
+{
+	unsigned int n = 0;
+
+	fprintf(o, " \"skipped\": {");
+	for (unsigned int h = 0; h < FC_GEN_H__COUNT; h++)
+		if (g->res.skipped[h])
+			fprintf(o, "%s\"%s\": %" PRIu64, n++ ? ", " : "", fc_gen_hostile_name(h),
+				g->res.skipped[h]);
+	fprintf(o, "},\n");
+}
+
+static void
+write_live(const struct fc_gen *g, FILE *o)
+{
+	const struct fc_gen_live_params *lp = fc_gen_live_params(g->live);
+	struct fc_gen_live_stats st;
+	char dst[16], src[16];
+
+	fc_gen_live_get_stats(g->live, &st);
+	ip_str(lp->dst_ip, dst);
+	ip_str(lp->bind_ip, src);
+	fprintf(o,
+		" \"live\": {\"dst\": \"%s:%u\", \"bind\": \"%s:%u\", \"speed\": %.17g"
+		", \"sent\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"errors\": %" PRIu64
+		", \"max_late_ns\": %" PRIu64 ", \"elapsed_ns\": %" PRIu64 "},\n",
+		dst, lp->dst_port, src, lp->bind_port, lp->speed, st.sent, st.bytes, st.errors,
+		st.max_late_ns, st.elapsed_ns);
+}
+
 static void
 write_crowded(const struct fc_gen *g, FILE *o)
 {
@@ -204,6 +237,9 @@ fc_gen_write_summary(const struct fc_gen *g, FILE *o)
 		r->last_ts_ns);
 	write_gateways(g, o);
 	write_classes(g, o);
+	write_skipped(g, o);
+	if (g->live != NULL)
+		write_live(g, o);
 	write_counters(g, o);
 	if (g->p.scenario == FC_GEN_CROWDED)
 		write_crowded(g, o);

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +59,7 @@ TestSuite(hostile, .init = setup, .fini = teardown);
 TestSuite(fixtures, .init = setup, .fini = teardown);
 TestSuite(params, .init = setup, .fini = teardown);
 TestSuite(cli, .init = setup, .fini = teardown);
+TestSuite(live, .init = setup, .fini = teardown);
 
 static const char *
 in_dir(const char *name)
@@ -1056,4 +1060,164 @@ Test(cli, help_lists_every_hostile_class)
 			 fc_gen_hostile_name(h), fc_gen_hostile_counter(h), dir);
 		cr_assert_eq(system(cmd), 0, "--help names %s", fc_gen_hostile_name(h));
 	}
+}
+
+/* --- live: the UDP socket output ----------------------------------------------------------- */
+
+/* A receiver on 127.0.0.1, an ephemeral port: the test's own, nothing else is sent to. */
+static int
+udp_receiver(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), big = 8 << 20;
+
+	cr_assert_geq(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+struct tee {
+	struct fc_gen_pcap *pc;
+	struct fc_gen_live *lv;
+};
+
+static int
+tee_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len)
+{
+	struct tee *t = ctx;
+	int rc = fc_gen_pcap_sink(t->pc, ts_ns, frame, len);
+
+	return rc != 0 ? rc : fc_gen_live_sink(t->lv, ts_ns, frame, len);
+}
+
+/* Runs gm live to 127.0.0.1 at speed, with the capture beside; returns the receiving socket. */
+static int
+live_run(struct game *gm, double speed, struct fc_gen_live_stats *st)
+{
+	struct fc_gen_live_params lp = { .dst_ip = 0x7F000001u, .speed = speed };
+	char err[256], path[160];
+	struct tee t;
+	int fd = udp_receiver(&lp.dst_port);
+
+	gm->p.udp_only = true;
+	gm->p.dst_port = lp.frame_port = lp.dst_port;
+	gm->g = fc_gen_create(&gm->p, err, sizeof(err));
+	cr_assert_not_null(gm->g, "%s", err);
+	snprintf(path, sizeof(path), "%s/live.pcap", dir);
+	t.pc = fc_gen_pcap_open(path, false, err, sizeof(err));
+	cr_assert_not_null(t.pc, "%s", err);
+	t.lv = fc_gen_live_open(&lp, err, sizeof(err));
+	cr_assert_not_null(t.lv, "%s", err);
+	cr_assert_eq(fc_gen_run(gm->g, tee_sink, &t, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(fc_gen_pcap_close(t.pc), 0);
+	fc_gen_live_get_stats(t.lv, st);
+	fc_gen_live_close(t.lv);
+	gm->r = fc_gen_result(gm->g);
+	read_back(gm, path);
+	return fd;
+}
+
+Test(live, sends_exactly_the_captures_payloads_and_skips_what_a_socket_cannot)
+{
+	struct game gm;
+	struct fc_gen_live_stats st;
+	uint8_t buf[2048];
+	uint32_t skipped = 0;
+	int fd;
+
+	game_init(&gm, 20, 2, 1.0);
+	gm.p.scenario = FC_GEN_HOSTILE;
+	fd = live_run(&gm, 0, &st);
+	cr_assert_eq(st.sent, gm.n);
+	cr_assert_eq(st.errors, 0);
+	for (uint32_t i = 0; i < gm.n; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		cr_assert_eq(n, (ssize_t)(gm.f[i].len - FC_PKT_HDR_LEN), "datagram %u", i);
+		cr_assert_arr_eq(buf, gm.f[i].data + FC_PKT_HDR_LEN, (size_t)n, "datagram %u", i);
+	}
+	cr_assert_lt(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 0, "nothing more");
+	for (unsigned int h = 0; h < FC_GEN_H__COUNT; h++) {
+		const char *c = fc_gen_hostile_counter(h);
+		bool l2 = strncmp(c, "net.", 4) == 0;
+
+		cr_assert_eq(gm.r->skipped[h], l2, "%s", fc_gen_hostile_name(h));
+		cr_assert_eq(gm.r->hostile_sent[h], !l2, "%s", fc_gen_hostile_name(h));
+		skipped += l2;
+	}
+	cr_assert_eq(skipped, 9);
+	for (unsigned int v = 1; v < FC_PKT__COUNT; v++)
+		cr_assert_eq(gm.r->net[v], 0, "no net.* drop is expected of a socket's frames");
+	close(fd);
+	game_free(&gm);
+}
+
+Test(live, frames_are_paced_by_capture_time_over_speed)
+{
+	struct game gm;
+	struct fc_gen_live_stats st;
+	uint64_t span;
+	int fd;
+
+	game_init(&gm, 10, 2, 1.0);
+	fd = live_run(&gm, 4.0, &st);
+	span = gm.r->last_ts_ns - gm.r->first_ts_ns;
+	cr_assert_eq(st.sent, gm.n);
+	/* absolute deadlines: never before (a lower bound only; how late is perf's business) */
+	cr_assert_geq(st.elapsed_ns, span / 4, "%" PRIu64 " ns for %" PRIu64 " ns / 4",
+		      st.elapsed_ns, span);
+	close(fd);
+	game_free(&gm);
+}
+
+Test(live, addresses_are_ipv4_and_a_port)
+{
+	uint32_t ip;
+	uint16_t port;
+
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.1:47474", true, &ip, &port), 0);
+	cr_assert(ip == 0xC6120001u && port == 47474);
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.2", false, &ip, &port), 0);
+	cr_assert(ip == 0xC6120002u && port == 0);
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.2", true, &ip, &port), -EINVAL);
+	cr_assert_eq(fc_gen_parse_hostport("floord:47474", true, &ip, &port), -EINVAL,
+		     "no name lookups");
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.1:65536", true, &ip, &port), -EINVAL);
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.1:0", true, &ip, &port), -EINVAL);
+	cr_assert_eq(fc_gen_parse_hostport(":1", true, &ip, &port), -EINVAL);
+}
+
+Test(live, the_cli_sends_and_summarises)
+{
+	char args[1024], cmd[1024];
+	uint16_t port;
+	int fd = udp_receiver(&port);
+	uint8_t buf[2048];
+	uint32_t got = 0;
+
+	snprintf(args, sizeof(args), "--write-fixtures '%s/fx' --players 10 --gateways 2", dir);
+	cr_assert_eq(floorgen(args), 0);
+	snprintf(args, sizeof(args),
+		 "--live 127.0.0.1:%u --bind 127.0.0.1 --speed 0 --pcap-out '%s/l.pcap'"
+		 " --roster '%s/fx/roster.csv' --keys '%s/fx/gateways.keys' --seconds 1"
+		 " --scenario hostile --summary '%s/l.json'",
+		 port, dir, dir, dir, dir);
+	cr_assert_eq(floorgen(args), 0);
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		got++;
+	snprintf(cmd, sizeof(cmd),
+		 "grep -q '\"frames\": %u,' '%s/l.json' && grep -q '\"dst\": \"127.0.0.1:%u\"' "
+		 "'%s/l.json' && grep -q '\"skipped\": {\"arp\": 1, ' '%s/l.json' && "
+		 "grep -q '\"sent\": %u,' '%s/l.json' && grep -q '\"dst_port\": %u' '%s/l.json'",
+		 got, dir, port, dir, dir, got, dir, port, dir);
+	cr_assert_gt(got, 50);
+	cr_assert_eq(system(cmd), 0, "the summary says what was sent live");
+	cr_assert_eq(floorgen("--live 198.18.0.1 --roster y --keys z"), 2, "a port is needed");
+	cr_assert_eq(floorgen("--out x --bind 198.18.0.2 --roster y --keys z"), 2);
+	cr_assert_eq(floorgen("--live 198.18.0.1:1 --speed -1 --roster y --keys z"), 2);
+	close(fd);
 }
