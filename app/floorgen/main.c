@@ -30,9 +30,15 @@ usage(FILE *out)
 		"                [--mac hmac|siphash] [--dst-ip 198.18.0.1 --dst-port 47474]\n"
 		"                [--summary JSON] [--nanosecond] [--no-check]\n"
 		"                [--live IP:PORT [--bind IP[:PORT]] [--speed X]]\n"
+		"                [--scenario-file INI] [--set SECTION.KEY=VALUE]...\n"
 		"       floorgen --write-fixtures DIR [--players N] [--gateways G] [--mac ...]\n"
 		"\n"
 		"Deterministic beacon-gateway traffic for floord replay (same arguments, same bytes).\n"
+		"  --scenario-file INI   the game, the gateways and the network (docs/floorgen.md):\n"
+		"                    [scenario] [movement] [clues] [noise] [gateways] [clock]\n"
+		"                    [impairments] [hostile]; the options below override it\n"
+		"  --set S.K=V       a key of the scenario file, e.g. --set impairments.loss_pct=2\n"
+		"                    (after the file, in order; before the other options)\n"
 		"  --out FILE        the capture (pcap, Ethernet, microsecond timestamps);\n"
 		"                    also --pcap-out FILE\n"
 		"  --live IP:PORT    send each frame's UDP payload from a UDP socket to IP:PORT\n"
@@ -69,7 +75,10 @@ usage(FILE *out)
 }
 
 struct args {
+	struct fc_gen_scenario_file sc; /* the scenario file and --set, under the options */
 	struct fc_gen_params p;
+	const char *scenario_file;
+	bool input_error; /* the scenario file or a --set is wrong: exit 3, not 2 */
 	const char *out;
 	const char *roster;
 	const char *keys;
@@ -144,18 +153,50 @@ parse_args(int argc, char **argv, struct args *a)
 		{ "nanosecond", no_argument, NULL, 'N' },
 		{ "no-check", no_argument, NULL, 'C' },
 		{ "write-fixtures", required_argument, NULL, 'F' },
+		{ "scenario-file", required_argument, NULL, 'f' },
+		{ "set", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	double w = 20, h = 10;
+	char err[FC_CFG_ERR_MAX];
+	double w, h;
 	uint64_t v;
 	int c, rc = 0;
 
 	memset(a, 0, sizeof(*a));
-	fc_gen_params_init(&a->p);
+	fc_gen_scenario_init(&a->sc);
 	a->lp.speed = 1.0;
+	/* Options override the scenario file: first the file, then every --set in order, then
+	 * the other options on top (getopt runs again from the start: optind 0). */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (c == 'f')
+			a->scenario_file = optarg;
+	if (a->scenario_file != NULL)
+		rc = fc_gen_scenario_load(&a->sc, a->scenario_file, err, sizeof(err));
+	optind = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (c == 'X')
+			rc = fc_gen_scenario_set(&a->sc, optarg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "floorgen: %s\n", err);
+		a->input_error = true;
+		return rc;
+	}
+	a->p = a->sc.p;
+	if (a->sc.roster[0] != '\0')
+		a->roster = a->sc.roster;
+	if (a->sc.keys[0] != '\0')
+		a->keys = a->sc.keys;
+	w = a->p.width_mm / 1000.0;
+	h = a->p.height_mm / 1000.0;
+	optind = 0;
+	opterr = 1;
 	while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+		case 'X':
+			break; /* done above */
 		case 'o':
 			a->out = optarg;
 			break;
@@ -485,11 +526,16 @@ main(int argc, char **argv)
 {
 	struct args a;
 
+	int rc;
+
 	if (parse_args(argc, argv, &a) != 0) {
+		fc_gen_scenario_free(&a.sc);
+		if (a.input_error)
+			return EXIT_INPUT;
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (a.fixtures != NULL)
-		return write_fixtures(&a);
-	return generate(&a);
+	rc = a.fixtures != NULL ? write_fixtures(&a) : generate(&a);
+	fc_gen_scenario_free(&a.sc);
+	return rc;
 }

@@ -33,12 +33,14 @@
 #ifndef FC_GEN_H
 #define FC_GEN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "fc_config.h"
+#include "fc_game_types.h"
 #include "fc_gateways.h"
 #include "fc_pkt.h"
 #include "fc_uplink.h"
@@ -99,6 +101,21 @@ const char *fc_gen_hostile_name(enum fc_gen_hostile h);
 /* The floord counter the class lands in ("uplink.bad_mac", "net.fragment", ...). */
 const char *fc_gen_hostile_counter(enum fc_gen_hostile h);
 
+/* Position noise: what the positioning engine's error looks like (docs/game.md, BLE vs UWB). */
+enum fc_gen_noise {
+	FC_GEN_NOISE_NONE = 0, /* exact positions, err_mm 20, UWB flag: the generator's default */
+	FC_GEN_NOISE_UWB,      /* 1-sigma about 20 mm, UWB flag */
+	FC_GEN_NOISE_BLE_AOA,  /* 1-sigma about 300 mm, BLE AoA flag */
+};
+
+/* Which gateway hears a fix. */
+enum fc_gen_coverage {
+	FC_GEN_COVER_STRIPES = 0, /* vertical stripes along x, one per gateway (default) */
+	FC_GEN_COVER_GRID,        /* a cols x rows grid of cells, cell i -> gateway i % n */
+};
+
+#define FC_GEN_MAX_HOT_SPOTS 16u
+
 /* What to generate. fc_gen_params_init() sets every default; roster and keys have none. */
 struct fc_gen_params {
 	const struct fc_roster_entry *roster; /* the players are the first n_players entries */
@@ -125,6 +142,45 @@ struct fc_gen_params {
 	 * sink nor counted, and listed in the result's skipped[]. For fc_gen_live_sink().
 	 */
 	bool udp_only;
+
+	/*
+	 * The scenario's model (docs/floorgen.md). The defaults are the model above, bit for bit:
+	 * draws for a feature are made only when it is on, so that turning nothing on changes no
+	 * byte of the capture.
+	 */
+	double speed_min_mps; /* a leg's walking speed: 0.5 .. */
+	double speed_max_mps; /* .. 1.5 m/s */
+	double pause_prob;    /* at a waypoint, the chance to stand: 0.4 */
+	double pause_min_s;   /* for 0.3 .. */
+	double pause_max_s;   /* .. 2 s */
+	/* clues (a docs/game.md layout; only read): legs that head for one, hot spots favoured */
+	const struct fc_game_layout *layout;
+	double attraction; /* the chance a new leg heads for a clue: 0 */
+	double hot_weight; /* a hot spot is this many times likelier than another clue: 8 */
+	uint32_t hot_spots[FC_GEN_MAX_HOT_SPOTS]; /* clue ids */
+	uint32_t n_hot_spots;
+	double clue_pause_min_s; /* standing at a clue: 1 .. */
+	double clue_pause_max_s; /* .. 5 s */
+	uint32_t approach_mm;    /* a leg to a clue ends within this of it: 150 */
+	/* noise: each fix's 1-sigma error is the profile's times 0.5 .. 1.5, sent as err_mm;
+	 * the position is off by a normal draw of that sigma on each axis */
+	enum fc_gen_noise noise;
+	double noise_sigma_mm; /* 0: the profile's (UWB 20, BLE AoA 300) */
+	/* coverage */
+	enum fc_gen_coverage coverage;
+	uint32_t grid_cols; /* grid: 0 and 0: the most square grid of n_gateways cells */
+	uint32_t grid_rows;
+	uint32_t overlap_mm; /* a fix this close to a neighbour's cell is heard there too: 0 */
+	/* gateway clocks: offset uniform in [-skew, skew] ms, drift in [-drift, drift] ppm */
+	double skew_ms;
+	double drift_ppm;
+	/* impairments of gateway frames (per cent), and of fixes (duplicate) */
+	double loss_pct;    /* a frame is never sent */
+	double dup_pct;     /* a fix is also reported by the next gateway */
+	double reorder_pct; /* a frame is delayed by 0 .. reorder_ms (behind later frames) */
+	double reorder_ms;  /* 1 .. 1000 */
+	double late_pct;    /* a frame is delayed by late_ms exactly */
+	double late_ms;     /* 1 .. 120 000 */
 };
 
 void fc_gen_params_init(struct fc_gen_params *p);
@@ -139,7 +195,12 @@ struct fc_gen_gateway {
 	uint16_t port;       /* 40000 + id % 20000 */
 	uint32_t latency_us; /* capture time - send time: 200 .. 900 */
 	uint32_t phase_us;   /* first send time: i * 25 ms / n_gateways */
-	uint64_t frames;     /* frames it sent (its hostile ones included) */
+	uint64_t frames;     /* frames it sent (its hostile ones included; lost ones not) */
+	int64_t clock_offset_us; /* its clock minus the true one at the capture start */
+	double drift_ppm;        /* and how fast that grows */
+	uint64_t lost;           /* its frames the network lost */
+	uint64_t reordered;      /* delayed behind later frames */
+	uint64_t late;           /* delayed by late_ms */
 };
 
 /* A player's newest accepted fix: what floord should hold at the end (newest wins). */
@@ -168,15 +229,24 @@ struct fc_gen_hostile_frame {
  * outcome differs from its intent fails the run).
  */
 struct fc_gen_result {
-	uint64_t frames;             /* written */
-	uint64_t fixes;              /* distinct fixes measured (the held-back one included) */
-	uint64_t gw_frames;          /* accepted gateway frames: floord's rx.gw_frames */
-	uint64_t keepalives;         /* of which with 0 records */
-	uint64_t fix_records;        /* records in accepted frames: floord's rx.fixes */
-	uint64_t applied;            /* owners.applied */
-	uint64_t older;              /* owners.older */
-	uint64_t duplicates;         /* owners.duplicates */
-	uint64_t unknown_tags;       /* pipeline.unknown_tag */
+	uint64_t frames;       /* written */
+	uint64_t fixes;        /* distinct fixes measured (the held-back one included) */
+	uint64_t gw_frames;    /* accepted gateway frames: floord's rx.gw_frames */
+	uint64_t keepalives;   /* of which with 0 records */
+	uint64_t fix_records;  /* records in accepted frames: floord's rx.fixes */
+	uint64_t applied;      /* owners.applied */
+	uint64_t older;        /* owners.older */
+	uint64_t duplicates;   /* owners.duplicates */
+	uint64_t unknown_tags; /* pipeline.unknown_tag */
+	/* what the impairments did (sent = in the capture or sent live) */
+	uint64_t fix_reports;       /* fix records sent in regular frames, extra reports included */
+	uint64_t overlap_reports;   /* extra reports by a neighbour whose cell overlaps */
+	uint64_t duplicate_reports; /* extra reports by the next gateway (dup_pct) */
+	uint64_t lost_frames;       /* never sent */
+	uint64_t lost_reports;      /* fix records in them */
+	uint64_t reordered_frames;
+	uint64_t late_frames;
+	uint64_t window_drops;       /* delayed frames floord must drop (replay_old, clock_skew) */
 	uint64_t net[FC_PKT__COUNT]; /* net.* drops, by enum fc_pkt_verdict */
 	uint64_t up[FC_UP_E__COUNT]; /* uplink.* drops, by enum fc_up_err */
 	uint64_t first_ts_ns;
@@ -224,6 +294,42 @@ const struct fc_gen_result *fc_gen_result(const struct fc_gen *g);
 int fc_gen_write_summary(const struct fc_gen *g, FILE *out);
 
 void fc_gen_free(struct fc_gen *g);
+
+/* --- the scenario file (docs/floorgen.md) ------------------------------------------------- */
+
+/* A scenario: the parameters it sets, and what they need kept alive (the clue layout). */
+struct fc_gen_scenario_file {
+	struct fc_gen_params p;
+	char roster[PATH_MAX]; /* [scenario] roster, keys: "" when the file names none */
+	char keys[PATH_MAX];
+	char layout_path[PATH_MAX];
+	char layout_loaded[PATH_MAX];
+	struct fc_game_layout *layout; /* p.layout; owned */
+	int kind;                      /* [scenario] kind: enum fc_gen_scenario */
+	int mac;                       /* 0 first key, 1 hmac, 2 siphash */
+	bool hostile;                  /* [hostile] enabled */
+};
+
+/* Defaults: fc_gen_params_init()'s. */
+void fc_gen_scenario_init(struct fc_gen_scenario_file *s);
+
+/*
+ * Reads the scenario file at path on top of what s holds (start from fc_gen_scenario_init()),
+ * and loads its clue layout. Returns 0, or -errno with "FILE:LINE: reason" (or "FILE: reason"
+ * for the file as a whole, the layout's own FILE:LINE appended) in err.
+ */
+int fc_gen_scenario_load(struct fc_gen_scenario_file *s, const char *path, char *err,
+			 size_t err_len);
+
+/*
+ * Applies one "section.key=value", as a line of the file would (floorgen --set); relative
+ * paths from the working directory. Returns 0 or -EINVAL with the reason in err.
+ */
+int fc_gen_scenario_set(struct fc_gen_scenario_file *s, const char *assignment, char *err,
+			size_t err_len);
+
+/* Frees the layout; s may be loaded again after fc_gen_scenario_init(). */
+void fc_gen_scenario_free(struct fc_gen_scenario_file *s);
 
 /* --- output ------------------------------------------------------------------------------ */
 
