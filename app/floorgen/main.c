@@ -23,7 +23,8 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: floorgen {--out FILE | --live IP:PORT} --roster CSV --keys KEYS\n"
+		"usage: floorgen {--out FILE | --live IP:PORT} [--scenario-file INI]\n"
+		"                --roster CSV --keys KEYS (unless the scenario names them)\n"
 		"                [--players N] [--gateways G]\n"
 		"                [--seconds S] [--rate HZ] [--seed N] [--width-m W --height-m H]\n"
 		"                [--start-ns NS] [--scenario normal|crowded|hostile]\n"
@@ -72,6 +73,8 @@ usage(FILE *out)
 		"Hostile classes (floord counter):\n");
 	for (unsigned int h = 0; h < FC_GEN_H__COUNT; h++)
 		fprintf(out, "  %-18s %s\n", fc_gen_hostile_name(h), fc_gen_hostile_counter(h));
+	fprintf(out, "\nScenario file keys (SECTION.KEY, also for --set; docs/floorgen.md):\n");
+	fc_gen_scenario_describe(out);
 }
 
 struct args {

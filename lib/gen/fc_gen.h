@@ -328,6 +328,9 @@ int fc_gen_scenario_load(struct fc_gen_scenario_file *s, const char *path, char 
 int fc_gen_scenario_set(struct fc_gen_scenario_file *s, const char *assignment, char *err,
 			size_t err_len);
 
+/* Lists every key as SECTION.KEY and what it takes, one a line (floorgen --help). */
+void fc_gen_scenario_describe(FILE *out);
+
 /* Frees the layout; s may be loaded again after fc_gen_scenario_init(). */
 void fc_gen_scenario_free(struct fc_gen_scenario_file *s);
 

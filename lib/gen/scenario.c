@@ -207,8 +207,13 @@ set_key(struct fc_gen_scenario_file *s, const struct key *k, const char *v, cons
 	case K_U32:
 	case K_U64:
 		if (parse_u64(v, &u) != 0 || (double)u < k->min || (double)u > k->max) {
-			snprintf(why, why_len, "%s = '%s': expected an integer %.0f .. %.0f",
-				 k->name, v, k->min, k->max);
+			if (k->kind == K_U32)
+				snprintf(why, why_len,
+					 "%s = '%s': expected an integer %.0f .. %.0f", k->name, v,
+					 k->min, k->max);
+			else
+				snprintf(why, why_len, "%s = '%s': expected an unsigned integer",
+					 k->name, v);
 			return -EINVAL;
 		}
 		if (k->kind == K_U32)
@@ -477,6 +482,55 @@ fc_gen_scenario_set(struct fc_gen_scenario_file *s, const char *assignment, char
 		return rc;
 	}
 	return finish(s, "--set", err, err_len);
+}
+
+void
+fc_gen_scenario_describe(FILE *out)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+		char what[128], full[64];
+
+		switch (k->kind) {
+		case K_U32:
+			snprintf(what, sizeof(what), "integer %.0f .. %.0f", k->min, k->max);
+			break;
+		case K_U64:
+			snprintf(what, sizeof(what), "integer, decimal or 0x hex, %s",
+				 k->max > 0x1p63 ? "64 bits" : "63 bits");
+			break;
+		case K_DOUBLE:
+			snprintf(what, sizeof(what), "number %g .. %g", k->min, k->max);
+			break;
+		case K_MM:
+			snprintf(what, sizeof(what), "metres %g .. %g", k->min, k->max);
+			break;
+		case K_MS_NS:
+			snprintf(what, sizeof(what), "ms %.0f .. %.0f", k->min, k->max);
+			break;
+		case K_BOOL:
+			snprintf(what, sizeof(what), "yes or no");
+			break;
+		case K_ENUM:
+			list_names(k->names, what, sizeof(what));
+			break;
+		case K_PATH:
+			snprintf(what, sizeof(what), "a path (from the file's directory)");
+			break;
+		case K_IPV4:
+			snprintf(what, sizeof(what), "an IPv4 address");
+			break;
+		case K_PORT:
+			snprintf(what, sizeof(what), "a port 1 .. 65535");
+			break;
+		case K_U32LIST:
+			snprintf(what, sizeof(what), "clue ids, comma-separated (up to %u)",
+				 FC_GEN_MAX_HOT_SPOTS);
+			break;
+		}
+		snprintf(full, sizeof(full), "%s.%s", k->section, k->name);
+		fprintf(out, "  %-30s %s\n", full, what);
+	}
 }
 
 static int

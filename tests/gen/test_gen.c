@@ -1066,6 +1066,13 @@ Test(cli, help_lists_every_hostile_class)
 			 fc_gen_hostile_name(h), fc_gen_hostile_counter(h), dir);
 		cr_assert_eq(system(cmd), 0, "--help names %s", fc_gen_hostile_name(h));
 	}
+	snprintf(
+		cmd, sizeof(cmd),
+		"grep -q '^  impairments.late_ms  *number 1 .. 120000$' '%s/out.txt' && "
+		"grep -q '^  noise.profile  *none, uwb or ble_aoa$' '%s/out.txt' && "
+		"grep -q -- '--live IP:PORT' '%s/out.txt' && grep -q -- '--scenario-file' '%s/out.txt'",
+		dir, dir, dir, dir);
+	cr_assert_eq(system(cmd), 0, "--help lists the scenario keys and the live output");
 }
 
 /* --- live: the UDP socket output ----------------------------------------------------------- */
