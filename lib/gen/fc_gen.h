@@ -21,6 +21,11 @@
  *    within 10 cm of it; the others play normally.
  *  - hostile: normal play plus one frame of every class of enum fc_gen_hostile, each landing in
  *    the floord counter fc_gen_hostile_counter() names.
+ *  - a scenario (docs/floorgen.md, the params after udp_only) changes that model: per-team and
+ *    fraction rates, walking speeds and pauses, legs to clues and hot spots, per-fix noise
+ *    with its err_mm, grid coverage and overlapping cells (the same fix through two
+ *    gateways), gateway clock skew and drift, frame loss, reordering and lateness. With none
+ *    of it on, the capture is the model above, byte for byte.
  *
  * Generation is streamed in 25 ms steps: memory is the players' state plus a few steps of
  * frames, whatever the length of the capture. Every choice comes from a splitmix64 stream per
@@ -114,7 +119,14 @@ enum fc_gen_coverage {
 	FC_GEN_COVER_GRID,        /* a cols x rows grid of cells, cell i -> gateway i % n */
 };
 
-#define FC_GEN_MAX_HOT_SPOTS 16u
+#define FC_GEN_MAX_HOT_SPOTS  16u
+#define FC_GEN_MAX_TEAM_RATES 16u
+
+/* A team whose tags give fixes at a rate of their own. */
+struct fc_gen_team_rate {
+	uint16_t team;
+	double hz; /* 0.1 .. 1000 */
+};
 
 /* What to generate. fc_gen_params_init() sets every default; roster and keys have none. */
 struct fc_gen_params {
@@ -125,7 +137,7 @@ struct fc_gen_params {
 	uint32_t n_gateways;            /* the first n by gateway id: 1 .. keys->n; 0: all */
 	unsigned int mac_alg;           /* 0: each gateway's first key; else its first of this */
 	double seconds;                 /* of fixes: 0.01 .. 86400 (hostile: 0.5 or more) */
-	double rate_hz;                 /* fixes per tag per second: 0.1 .. 1000 */
+	double rate_hz;                 /* fixes per tag per second: 0.1 .. 1000; see rates */
 	uint64_t seed;                  /* default 1 */
 	uint32_t width_mm;              /* the floor: 201 .. 655350 mm, default 20 m x 10 m */
 	uint32_t height_mm;             /* 201 .. 655350 */
@@ -148,6 +160,12 @@ struct fc_gen_params {
 	 * draws for a feature are made only when it is on, so that turning nothing on changes no
 	 * byte of the capture.
 	 */
+	/* per-tag rates: a listed team's tags at its rate; else, with fraction_hz, a fraction
+	 * of the tags (drawn per player) at fraction_hz; else rate_hz */
+	struct fc_gen_team_rate team_rates[FC_GEN_MAX_TEAM_RATES];
+	uint32_t n_team_rates;
+	double rate_fraction; /* 0 .. 1 */
+	double fraction_hz;   /* 0: none; else 0.1 .. 1000 */
 	double speed_min_mps; /* a leg's walking speed: 0.5 .. */
 	double speed_max_mps; /* .. 1.5 m/s */
 	double pause_prob;    /* at a waypoint, the chance to stand: 0.4 */

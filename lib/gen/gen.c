@@ -183,14 +183,40 @@ fc__gen_send_slot(const struct fc_gen *g, uint32_t gidx, uint64_t t_us)
 
 /* --- players ------------------------------------------------------------------------------ */
 
+static uint32_t
+period_of_hz(double hz)
+{
+	return (uint32_t)lround(1e6 / hz);
+}
+
+/* The tag's fix period: its team's rate, the fraction's (a draw of its own), or rate_hz. */
+uint32_t
+fc__gen_period_of(const struct fc_gen *g, uint32_t pidx)
+{
+	const struct fc_gen_params *p = &g->p;
+	uint64_t rng;
+
+	for (uint32_t i = 0; i < p->n_team_rates; i++)
+		if (p->team_rates[i].team == p->roster[pidx].team)
+			return period_of_hz(p->team_rates[i].hz);
+	if (p->fraction_hz > 0) {
+		rng = fc__gen_rng_seed(p->seed, FC__GEN_S_RATE, pidx);
+		if (fc__gen_rng_unit(&rng) < p->rate_fraction)
+			return period_of_hz(p->fraction_hz);
+	}
+	return g->period_us;
+}
+
 static void
 player_init(const struct fc_gen *g, uint32_t pidx, struct fc__gen_player *pl)
 {
 	uint64_t rng = fc__gen_rng_seed(g->p.seed, FC__GEN_S_PLAYER, pidx);
-	uint32_t span = g->period_us < 5000 ? g->period_us : 5000; /* phases within 5 ms */
+	uint32_t period = fc__gen_period_of(g, pidx);
+	uint32_t span = period < 5000 ? period : 5000; /* phases within 5 ms */
 
 	memset(pl, 0, sizeof(*pl));
 	pl->pidx = pidx;
+	pl->period_us = period;
 	pl->noise_rng = fc__gen_rng_seed(g->p.seed, FC__GEN_S_NOISE, pidx);
 	pl->dup_rng = fc__gen_rng_seed(g->p.seed, FC__GEN_S_DUP, pidx);
 	pl->tag_id = g->p.roster[pidx].tag_id;
@@ -203,9 +229,9 @@ static inline void
 player_take(const struct fc_gen *g, struct fc__gen_player *pl, uint64_t k, struct fc__gen_fix *f)
 {
 	if (k > 0)
-		fc__gen_walker_step(&pl->w, &g->floor, g->period_us / 1e6);
+		fc__gen_walker_step(&pl->w, &g->floor, pl->period_us / 1e6);
 	pl->fix_seq = (uint32_t)(k + 1);
-	f->t_us = pl->phase_us + k * g->period_us;
+	f->t_us = pl->phase_us + k * pl->period_us;
 	f->tag_id = pl->tag_id;
 	f->pidx = pl->pidx;
 	f->fix_seq = pl->fix_seq;
@@ -241,7 +267,7 @@ fc__gen_simulate_player(const struct fc_gen *g, uint32_t pidx, struct fc__gen_fi
 	struct fc__gen_fix f;
 
 	player_init(g, pidx, &pl);
-	for (uint64_t k = 0; pl.phase_us + k * g->period_us < g->dur_us; k++) {
+	for (uint64_t k = 0; pl.phase_us + k * pl.period_us < g->dur_us; k++) {
 		player_take(g, &pl, k, &f);
 		if (fc__gen_fixbuf_push(out, &f) != 0)
 			return -ENOMEM;
@@ -270,6 +296,16 @@ in(double v, double lo, double hi)
 static int
 check_model(struct fc_gen *g, const struct fc_gen_params *p)
 {
+	if (p->n_team_rates > FC_GEN_MAX_TEAM_RATES || !in(p->rate_fraction, 0, 1) ||
+	    !(p->fraction_hz == 0 || in(p->fraction_hz, 0.1, 1000)))
+		return fc__gen_fail(
+			g, -EINVAL,
+			"rates: up to %u teams, a fraction 0 .. 1, rates 0.1 .. 1000 Hz",
+			FC_GEN_MAX_TEAM_RATES);
+	for (uint32_t i = 0; i < p->n_team_rates; i++)
+		if (!in(p->team_rates[i].hz, 0.1, 1000))
+			return fc__gen_fail(g, -EINVAL, "team %u: rate %g Hz: expected 0.1 .. 1000",
+					    p->team_rates[i].team, p->team_rates[i].hz);
 	if (!in(p->speed_min_mps, 0.05, 10) || !in(p->speed_max_mps, p->speed_min_mps, 10))
 		return fc__gen_fail(g, -EINVAL,
 				    "speed %g .. %g m/s: expected 0.05 <= min <= max <= 10",
@@ -510,7 +546,7 @@ fc_gen_create(const struct fc_gen_params *p, char *err, size_t err_len)
 	g->n_gw = g->p.n_gateways;
 	g->start_ns = p->start_ns - p->start_ns % 1000; /* every time a whole us */
 	g->dur_us = (uint64_t)llround(p->seconds * 1e6);
-	g->period_us = (uint32_t)lround(1e6 / p->rate_hz);
+	g->period_us = period_of_hz(p->rate_hz);
 	g->floor.w = p->width_mm;
 	g->floor.h = p->height_mm;
 	g->floor.cx = p->width_mm / 2.0;
@@ -529,8 +565,14 @@ fc_gen_create(const struct fc_gen_params *p, char *err, size_t err_len)
 		rc = -ENOMEM;
 		goto fail;
 	}
+	g->uniform_rate = true;
+	g->max_period_us = g->period_us;
 	for (uint32_t i = 0; i < g->p.n_players; i++) {
 		player_init(g, i, &g->players[i]);
+		if (g->players[i].period_us != g->period_us)
+			g->uniform_rate = false;
+		if (g->players[i].period_us > g->max_period_us)
+			g->max_period_us = g->players[i].period_us;
 		g->final[i].tag_id = p->roster[i].tag_id;
 		g->final[i].player = p->roster[i].player;
 		g->final[i].team = p->roster[i].team;
@@ -592,6 +634,7 @@ fc_gen_free(struct fc_gen *g)
 	free(g->final);
 	free(g->final_corr_ns);
 	free(g->floor.spots);
+	free(g->taken);
 	fc_gw_table_free(g->rx_keys);
 	free(g);
 }
@@ -1244,11 +1287,75 @@ check_final(struct fc_gen *g)
 	return 0;
 }
 
+/* A fix just taken: counted, then to its gateway (and any other that hears it). */
+static int
+distribute(struct fc_gen *g, struct fc__gen_player *pl, uint64_t e, const struct fc__gen_fix *f)
+{
+	const double r2 = (double)FC_GEN_HOLD_MM * FC_GEN_HOLD_MM;
+	uint32_t gidx;
+	int rc;
+
+	g->res.fixes++;
+	if (pl->w.converge && g->final[pl->pidx].arrival_ns == 0) {
+		double dx = f->x_mm - g->floor.cx, dy = f->y_mm - g->floor.cy;
+
+		if (dx * dx + dy * dy <= r2)
+			g->final[pl->pidx].arrival_ns = g->start_ns + f->t_us * 1000;
+	}
+	if (f->pidx == g->held_pidx && f->fix_seq == g->held_seq)
+		return 0; /* the older_fix: sent late, by hostile.c */
+	gidx = fc__gen_zone(g, f->x_mm, f->y_mm);
+	rc = bucket(g, gidx, e, f);
+	if (rc == 0 && g->split_dup)
+		rc = report_again(g, pl, gidx, e, f);
+	return rc;
+}
+
+static int
+cmp_taken(const void *a, const void *b)
+{
+	const struct fc__gen_taken *x = a, *y = b;
+
+	if (x->f.t_us != y->f.t_us)
+		return x->f.t_us < y->f.t_us ? -1 : 1;
+	return x->f.pidx < y->f.pidx ? -1 : x->f.pidx > y->f.pidx;
+}
+
+/*
+ * Per-tag rates: every fix measured before lim, player by player, then in time order (ties by
+ * player index, the order the uniform loop gives), so frames are filled as they would be.
+ */
+static int
+take_step(struct fc_gen *g, uint64_t lim)
+{
+	g->n_taken = 0;
+	for (uint32_t j = 0; j < g->p.n_players; j++) {
+		struct fc__gen_player *pl = &g->players[j];
+
+		while (pl->phase_us + pl->next_k * pl->period_us < lim) {
+			if (g->n_taken == g->cap_taken) {
+				uint32_t cap = g->cap_taken ? g->cap_taken * 2 : 1024;
+				struct fc__gen_taken *v =
+					realloc(g->taken, (size_t)cap * sizeof(*v));
+
+				if (v == NULL)
+					return -ENOMEM;
+				g->taken = v;
+				g->cap_taken = cap;
+			}
+			g->taken[g->n_taken].pl = pl;
+			player_take(g, pl, pl->next_k++, &g->taken[g->n_taken].f);
+			g->n_taken++;
+		}
+	}
+	qsort(g->taken, g->n_taken, sizeof(*g->taken), cmp_taken);
+	return 0;
+}
+
 int
 fc_gen_run(struct fc_gen *g, fc_gen_sink_fn sink, void *ctx, char *err, size_t err_len)
 {
 	const uint32_t n = g->p.n_players;
-	double r2 = (double)FC_GEN_HOLD_MM * FC_GEN_HOLD_MM;
 	uint64_t e_last = 0, k = 0;
 	uint32_t i = 0;
 	int rc;
@@ -1268,32 +1375,28 @@ fc_gen_run(struct fc_gen *g, fc_gen_sink_fn sink, void *ctx, char *err, size_t e
 		uint64_t end = (e + 1) * PERIOD_US;
 		uint64_t lim = end < g->dur_us ? end : g->dur_us;
 
-		/* Round k, players by phase: every fix in time order (phases are < one period). */
-		for (;;) {
-			struct fc__gen_player *pl = &g->players[i];
-			struct fc__gen_fix f;
-			uint32_t gidx;
+		if (g->uniform_rate) {
+			/* Round k, players by phase: every fix in time order (phases are < one
+			 * period). */
+			for (;;) {
+				struct fc__gen_player *pl = &g->players[i];
+				struct fc__gen_fix f;
 
-			if (pl->phase_us + k * g->period_us >= lim)
-				break;
-			player_take(g, pl, k, &f);
-			g->res.fixes++;
-			if (pl->w.converge && g->final[pl->pidx].arrival_ns == 0) {
-				double dx = f.x_mm - g->floor.cx, dy = f.y_mm - g->floor.cy;
-
-				if (dx * dx + dy * dy <= r2)
-					g->final[pl->pidx].arrival_ns = g->start_ns + f.t_us * 1000;
+				if (pl->phase_us + k * g->period_us >= lim)
+					break;
+				player_take(g, pl, k, &f);
+				if (++i == n) {
+					i = 0;
+					k++;
+				}
+				rc = distribute(g, pl, e, &f);
+				if (rc != 0)
+					return fc__gen_fail(g, rc, "out of memory");
 			}
-			if (++i == n) {
-				i = 0;
-				k++;
-			}
-			if (f.pidx == g->held_pidx && f.fix_seq == g->held_seq)
-				continue; /* the older_fix: sent late, by hostile.c */
-			gidx = fc__gen_zone(g, f.x_mm, f.y_mm);
-			rc = bucket(g, gidx, e, &f);
-			if (rc == 0 && g->split_dup)
-				rc = report_again(g, pl, gidx, e, &f);
+		} else {
+			rc = take_step(g, lim);
+			for (uint32_t j = 0; rc == 0 && j < g->n_taken; j++)
+				rc = distribute(g, g->taken[j].pl, e, &g->taken[j].f);
 			if (rc != 0)
 				return fc__gen_fail(g, rc, "out of memory");
 		}

@@ -31,6 +31,7 @@ enum fc__gen_stream {
 	FC__GEN_S_DUP = 4,    /* per player: which fixes a second gateway reports */
 	FC__GEN_S_CLOCK = 5,  /* per gateway id: clock offset and drift */
 	FC__GEN_S_IMPAIR = 6, /* per gateway id: loss, reordering, lateness of its frames */
+	FC__GEN_S_RATE = 7,   /* per player: whether it is of the rate fraction */
 };
 
 /*
@@ -142,11 +143,18 @@ struct fc__gen_player {
 	uint64_t tag_id;
 	uint32_t pidx;
 	uint32_t phase_us;
-	uint32_t fix_seq; /* of the last fix taken */
-	int32_t last_x;   /* and its reported position */
+	uint32_t period_us; /* its tag's fix period */
+	uint64_t next_k;    /* per-tag rates: the round of its next fix */
+	uint32_t fix_seq;   /* of the last fix taken */
+	int32_t last_x;     /* and its reported position */
 	int32_t last_y;
 	uint64_t noise_rng;
 	uint64_t dup_rng;
+};
+
+struct fc__gen_taken {
+	struct fc__gen_fix f;
+	struct fc__gen_player *pl;
 };
 
 /* A frame between encoding and the sink: capture order is (ts, gateway index, order). */
@@ -195,7 +203,9 @@ struct fc_gen {
 	struct fc__gen_floor floor;
 	uint64_t start_ns;
 	uint64_t dur_us;
-	uint32_t period_us;
+	uint32_t period_us; /* rate_hz's; the longest of all tags' in max_period_us */
+	uint32_t max_period_us;
+	bool uniform_rate; /* every tag at rate_hz: the players go round by round */
 	uint32_t n_gw;
 	struct fc_gen_gateway *gwi; /* public view */
 	struct fc__gen_gw *gw;
@@ -232,6 +242,11 @@ struct fc_gen {
 	uint32_t cap_pending;
 	uint64_t order;
 
+	/* per-tag rates: one step's fixes, put in time order before they are bucketed */
+	struct fc__gen_taken *taken;
+	uint32_t n_taken;
+	uint32_t cap_taken;
+
 	/* the check: a receiver of its own */
 	struct fc_gw_table *rx_keys;
 
@@ -255,6 +270,7 @@ uint32_t fc__gen_zone(const struct fc_gen *g, int32_t x_mm, int32_t y_mm);
 int64_t fc__gen_gw_clock_us(const struct fc_gen *g, uint32_t gidx, int64_t t_us);
 bool fc__gen_protected(const struct fc_gen *g, uint32_t pidx, uint32_t fix_seq);
 int fc__gen_simulate_player(const struct fc_gen *g, uint32_t pidx, struct fc__gen_fixbuf *out);
+uint32_t fc__gen_period_of(const struct fc_gen *g, uint32_t pidx);
 int fc__gen_fixbuf_push(struct fc__gen_fixbuf *b, const struct fc__gen_fix *f);
 int fc__gen_encode_fixes(struct fc_gen *g, uint32_t gidx, uint64_t send_us, uint64_t seq,
 			 const struct fc__gen_fix *rec, uint32_t n, struct fc__gen_frame *f);

@@ -109,7 +109,7 @@ plan_older(struct fc_gen *g, struct fc__gen_hostile *h, const struct fc__gen_fix
 {
 	/* Late enough that the player's next fix (one period on, sent within a frame period)
 	 * is in first, whatever the rate; 200 ms at the usual rates. */
-	uint64_t late = g->period_us + 2ull * FC_GEN_FRAME_PERIOD_US;
+	uint64_t late = g->max_period_us + 2ull * FC_GEN_FRAME_PERIOD_US;
 
 	if (late < 200000)
 		late = 200000;

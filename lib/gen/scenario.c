@@ -36,6 +36,7 @@ enum kind {
 	K_IPV4,    /* dotted quad, into a uint32_t in host order */
 	K_PORT,    /* 1 .. 65535 into a uint16_t */
 	K_U32LIST, /* comma-separated integers (hot spots) */
+	K_TEAMS,   /* comma-separated TEAM:HZ pairs */
 };
 
 struct key {
@@ -52,6 +53,7 @@ static const char *const macs[] = { "first", "hmac", "siphash", NULL };
 static const char *const noises[] = { "none", "uwb", "ble_aoa", NULL };
 static const char *const covers[] = { "stripes", "grid", NULL };
 
+static char *trim(char *s);
 static int fail_at(char *err, size_t err_len, const char *path, unsigned int line, const char *fmt,
 		   ...) __attribute__((format(printf, 5, 6)));
 
@@ -74,6 +76,9 @@ static const struct key keys[] = {
 	{ "scenario", "dst_ip", K_IPV4, P(dst_ip), 0, 0, NULL },
 	{ "scenario", "dst_port", K_PORT, P(dst_port), 0, 0, NULL },
 	{ "scenario", "clock_bound_ms", K_MS_NS, P(clock_bound_ns), 1, 3600000, NULL },
+	{ "rates", "teams", K_TEAMS, P(team_rates), 0.1, 1000, NULL },
+	{ "rates", "fraction", K_DOUBLE, P(rate_fraction), 0, 1, NULL },
+	{ "rates", "fraction_hz", K_DOUBLE, P(fraction_hz), 0, 1000, NULL },
 	{ "movement", "speed_min_mps", K_DOUBLE, P(speed_min_mps), 0.05, 10, NULL },
 	{ "movement", "speed_max_mps", K_DOUBLE, P(speed_max_mps), 0.05, 10, NULL },
 	{ "movement", "pause_probability", K_DOUBLE, P(pause_prob), 0, 1, NULL },
@@ -308,6 +313,39 @@ set_key(struct fc_gen_scenario_file *s, const struct key *k, const char *v, cons
 			 k->name, v, FC_GEN_MAX_HOT_SPOTS);
 		return -EINVAL;
 	}
+	case K_TEAMS: {
+		char buf[512], *save = NULL, *tok, *colon;
+		uint32_t n = 0;
+
+		if (strlen(v) >= sizeof(buf))
+			goto bad_teams;
+		strcpy(buf, v);
+		for (tok = strtok_r(buf, ",", &save); tok != NULL;
+		     tok = strtok_r(NULL, ",", &save)) {
+			colon = strchr(tok, ':');
+			if (n == FC_GEN_MAX_TEAM_RATES || colon == NULL)
+				goto bad_teams;
+			*colon = '\0';
+			if (parse_u64(trim(tok), &u) != 0 || u > 65534 ||
+			    parse_double(trim(colon + 1), &d) != 0 || d < k->min || d > k->max)
+				goto bad_teams;
+			for (uint32_t i = 0; i < n; i++)
+				if (s->p.team_rates[i].team == u)
+					goto bad_teams;
+			s->p.team_rates[n++] =
+				(struct fc_gen_team_rate){ .team = (uint16_t)u, .hz = d };
+		}
+		if (n == 0)
+			goto bad_teams;
+		s->p.n_team_rates = n;
+		return 0;
+	bad_teams:
+		snprintf(why, why_len,
+			 "%s = '%s': expected 1 .. %u TEAM:HZ pairs, comma-separated, each team "
+			 "once, 0.1 .. 1000 Hz",
+			 k->name, v, FC_GEN_MAX_TEAM_RATES);
+		return -EINVAL;
+	}
 	}
 	return -EINVAL;
 }
@@ -526,6 +564,10 @@ fc_gen_scenario_describe(FILE *out)
 		case K_U32LIST:
 			snprintf(what, sizeof(what), "clue ids, comma-separated (up to %u)",
 				 FC_GEN_MAX_HOT_SPOTS);
+			break;
+		case K_TEAMS:
+			snprintf(what, sizeof(what), "TEAM:HZ, comma-separated (up to %u)",
+				 FC_GEN_MAX_TEAM_RATES);
 			break;
 		}
 		snprintf(full, sizeof(full), "%s.%s", k->section, k->name);

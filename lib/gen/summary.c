@@ -196,6 +196,12 @@ write_model(const struct fc_gen *g, FILE *o)
 		" \"model\": {\"movement\": {\"speed_min_mps\": %.17g, \"speed_max_mps\": %.17g"
 		", \"pause_probability\": %.17g, \"pause_min_s\": %.17g, \"pause_max_s\": %.17g}",
 		p->speed_min_mps, p->speed_max_mps, p->pause_prob, p->pause_min_s, p->pause_max_s);
+	fprintf(o, ",\n  \"rates\": {\"teams\": {");
+	for (uint32_t i = 0; i < p->n_team_rates; i++)
+		fprintf(o, "%s\"%u\": %.17g", i ? ", " : "", p->team_rates[i].team,
+			p->team_rates[i].hz);
+	fprintf(o, "}, \"fraction\": %.17g, \"fraction_hz\": %.17g}", p->rate_fraction,
+		p->fraction_hz);
 	fprintf(o,
 		",\n  \"clues\": {\"clues\": %" PRIu32 ", \"attraction\": %.17g"
 		", \"hot_spots\": [",

@@ -37,6 +37,10 @@ seconds = 6
 seed = 11
 roster = fx/roster.csv
 keys = fx/gateways.keys
+[rates]
+teams = 2:5
+fraction = 0.3
+fraction_hz = 30
 [clues]
 layout = clues.txt
 attraction = 0.6

@@ -1293,6 +1293,7 @@ Test(scenario, errors_name_the_file_the_line_and_the_reason)
 	assert_scenario_error("[hostile]\nenabled = perhaps\n", 2, "expected yes or no");
 	assert_scenario_error("[clues]\nhot_spots = 1, x\n", 2, "comma-separated");
 	assert_scenario_error("[impairments]\nloss_pct = 101\n", 2, "loss_pct = '101'");
+	assert_scenario_error("[rates]\nteams = 3:5, 3:6\n", 2, "each team once");
 	assert_scenario_error("[scenario]\nkind = crowded\n[hostile]\nenabled = yes\n", 0,
 			      "kind = crowded");
 	assert_scenario_error("[clues]\nattraction = 0.5\n", 0, "attraction without a layout");
@@ -1315,6 +1316,7 @@ Test(scenario, every_key_lands_in_the_parameters)
 		   "kind = normal\nmac = siphash\nroster = fx/roster.csv\n"
 		   "keys = /abs/gateways.keys\ndst_ip = 198.18.0.9\ndst_port = 5000\n"
 		   "clock_bound_ms = 1500\n"
+		   "[rates]\nteams = 3:5, 0:40\nfraction = 0.25\nfraction_hz = 2\n"
 		   "[movement]\nspeed_min_mps = 0.7\nspeed_max_mps = 1.2\n"
 		   "pause_probability = 0.2\npause_min_s = 1\npause_max_s = 3\n"
 		   "[clues]\nlayout = clues.txt\nattraction = 0.5\nhot_spots = 3, 1\n"
@@ -1335,6 +1337,9 @@ Test(scenario, every_key_lands_in_the_parameters)
 	cr_assert_str_eq(sc.keys, "/abs/gateways.keys");
 	cr_assert(p->dst_ip == 0xC6120009u && p->dst_port == 5000 &&
 		  p->clock_bound_ns == 1500000000ull);
+	cr_assert(p->n_team_rates == 2 && p->team_rates[0].team == 3 && p->team_rates[0].hz == 5 &&
+		  p->team_rates[1].team == 0 && p->team_rates[1].hz == 40 &&
+		  p->rate_fraction == 0.25 && p->fraction_hz == 2);
 	cr_assert(p->speed_min_mps == 0.7 && p->speed_max_mps == 1.2 && p->pause_prob == 0.2 &&
 		  p->pause_min_s == 1 && p->pause_max_s == 3);
 	cr_assert(p->layout != NULL && p->layout->n_clues == 4 && p->attraction == 0.5 &&
@@ -1795,5 +1800,44 @@ Test(impair, every_impairment_at_once_keeps_the_tally_whole)
 		 gm.r->late_frames);
 	cr_assert_eq(system(cmd), 0, "the summary's sent and model");
 	fc_gen_scenario_free(&sc);
+	game_free(&gm);
+}
+
+Test(motion, a_team_and_a_fraction_of_tags_keep_rates_of_their_own)
+{
+	struct game gm;
+	static struct seen fx[512];
+	uint32_t at[3] = { 0 }; /* players at 20, 10 and 4 Hz */
+
+	game_init(&gm, 80, 3, 3.0);
+	gm.p.team_rates[0] = (struct fc_gen_team_rate){ .team = 3, .hz = 4 };
+	gm.p.n_team_rates = 1;
+	gm.p.rate_fraction = 0.5;
+	gm.p.fraction_hz = 10;
+	game_run(&gm, "g");
+	receive_all(&gm, NULL);
+	for (uint32_t p = 0; p < 80; p++) {
+		uint32_t n = fixes_of(&gm, gm.roster[p].tag_id, fx, 512);
+		uint64_t period = (fx[1].meas_ns - fx[0].meas_ns) / 1000;
+
+		cr_assert_gt(n, 2);
+		for (uint32_t i = 1; i < n; i++) {
+			cr_assert_eq(fx[i].fix_seq, i + 1);
+			cr_assert_eq((fx[i].meas_ns - fx[i - 1].meas_ns) / 1000, period,
+				     "player %u: a steady rate", p);
+		}
+		if (gm.roster[p].team == 3) {
+			cr_assert_eq(period, 250000, "team 3 at 4 Hz");
+			at[2]++;
+		} else {
+			cr_assert(period == 50000 || period == 100000, "player %u: %" PRIu64 " us",
+				  p, period);
+			at[period == 100000]++;
+		}
+	}
+	cr_assert_eq(at[2], 10);
+	/* half of the other 70, drawn per player */
+	cr_assert(at[1] > 20 && at[1] < 50, "%u of 70 players at 10 Hz", at[1]);
+	cr_assert_eq(gm.r->applied, gm.r->fixes);
 	game_free(&gm);
 }
