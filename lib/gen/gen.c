@@ -1270,8 +1270,10 @@ check_final(struct fc_gen *g)
 		const struct fc__gen_player *pl = &g->players[i];
 		const struct fc_gen_final *c = &g->final[pl->pidx];
 
-		if (g->impaired)
-			break; /* the last fix may be lost or late: the tally is the truth */
+		/* the last fix may be lost or late, or (drifting clocks) corrected behind an earlier
+		 * one by floord's offset estimate: then the tally is the truth */
+		if (g->impaired || g->p.drift_ppm > 0)
+			break;
 		if (c->fix_seq != pl->fix_seq || c->x_mm != pl->last_x || c->y_mm != pl->last_y)
 			return fc__gen_fail(g, -EPROTO,
 					    "player %u ends on fix %" PRIu32 ", not on "
