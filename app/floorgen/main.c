@@ -16,6 +16,7 @@
 #include "fc_config.h"
 #include "fc_gateways.h"
 #include "fc_gen.h"
+#include "fc_gen_tx.h"
 
 enum { EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_RUN = 4 };
 
@@ -31,6 +32,7 @@ usage(FILE *out)
 		"                [--mac hmac|siphash] [--dst-ip 198.18.0.1 --dst-port 47474]\n"
 		"                [--summary JSON] [--nanosecond] [--no-check]\n"
 		"                [--live IP:PORT [--bind IP[:PORT]] [--speed X]]\n"
+		"                [--dpdk-tx PORT --eal 'EAL ARGS' [--dst-mac MAC] [--speed X]]\n"
 		"                [--scenario-file INI] [--set SECTION.KEY=VALUE]...\n"
 		"       floorgen --write-fixtures DIR [--players N] [--gateways G] [--mac ...]\n"
 		"\n"
@@ -49,6 +51,10 @@ usage(FILE *out)
 		"                    --out too, the capture holds exactly what was sent\n"
 		"  --bind IP[:PORT]  the live socket's source address\n"
 		"  --speed X         live pacing: X times real time (default 1; 0: no pacing)\n"
+		"  --dpdk-tx PORT --eal 'EAL ARGS'   send every frame, whole, through DPDK port\n"
+		"                    PORT (the EAL started with EAL ARGS), paced as --live; start\n"
+		"                    is now (unless --start-ns). Give floord's port's MAC:\n"
+		"  --dst-mac MAC     the frames' destination MAC (default 02:70:63:61:70:00)\n"
 		"  --roster CSV      tag_id,player,team[,name] (docs/configuration.md)\n"
 		"  --keys KEYS       the gateways' keys (docs/protocol.md section 3.9)\n"
 		"  --players N       the first N roster entries (default: all)\n"
@@ -89,6 +95,10 @@ struct args {
 	const char *fixtures;
 	const char *live;
 	struct fc_gen_live_params lp;
+	const char *eal; /* --eal: the EAL's arguments, one string */
+	int dpdk_port;   /* --dpdk-tx PORT, -1: none */
+	uint8_t dst_mac[6];
+	bool have_dst_mac;
 	bool nanosecond;
 	bool have_start;
 	bool have_dst_ip;
@@ -138,6 +148,9 @@ parse_args(int argc, char **argv, struct args *a)
 		{ "live", required_argument, NULL, 'L' },
 		{ "bind", required_argument, NULL, 'B' },
 		{ "speed", required_argument, NULL, 'V' },
+		{ "dpdk-tx", required_argument, NULL, 'D' },
+		{ "eal", required_argument, NULL, 'E' },
+		{ "dst-mac", required_argument, NULL, 'M' },
 		{ "roster", required_argument, NULL, 'r' },
 		{ "keys", required_argument, NULL, 'k' },
 		{ "players", required_argument, NULL, 'n' },
@@ -169,6 +182,7 @@ parse_args(int argc, char **argv, struct args *a)
 	memset(a, 0, sizeof(*a));
 	fc_gen_scenario_init(&a->sc);
 	a->lp.speed = 1.0;
+	a->dpdk_port = -1;
 	/* Options override the scenario file: first the file, then every --set in order, then
 	 * the other options on top (getopt runs again from the start: optind 0). */
 	opterr = 0;
@@ -220,6 +234,28 @@ parse_args(int argc, char **argv, struct args *a)
 				rc = -EINVAL;
 			}
 			break;
+		case 'D':
+			rc = num_u64("dpdk-tx", optarg, RTE_MAX_ETHPORTS - 1, &v);
+			a->dpdk_port = (int)v;
+			break;
+		case 'E':
+			a->eal = optarg;
+			break;
+		case 'M': {
+			unsigned int m[6];
+			char tail;
+
+			if (sscanf(optarg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3],
+				   &m[4], &m[5], &tail) != 6) {
+				fprintf(stderr,
+					"floorgen: --dst-mac %s: expected aa:bb:cc:dd:ee:ff\n",
+					optarg);
+				rc = -EINVAL;
+			}
+			for (int i = 0; i < 6; i++)
+				a->p.dst_mac[i] = (uint8_t)m[i];
+			break;
+		}
 		case 'V':
 			rc = num_double("speed", optarg, &a->lp.speed);
 			if (rc == 0 && !(a->lp.speed >= 0 && a->lp.speed <= 1000)) {
@@ -337,10 +373,18 @@ parse_args(int argc, char **argv, struct args *a)
 	}
 	a->p.width_mm = (uint32_t)(w * 1000 + 0.5);
 	a->p.height_mm = (uint32_t)(h * 1000 + 0.5);
-	if (a->fixtures == NULL &&
-	    ((a->out == NULL && a->live == NULL) || a->roster == NULL || a->keys == NULL)) {
-		fprintf(stderr, "floorgen: --out or --live, --roster and --keys are required "
-				"(or --write-fixtures DIR)\n");
+	if (a->fixtures == NULL && ((a->out == NULL && a->live == NULL && a->dpdk_port < 0) ||
+				    a->roster == NULL || a->keys == NULL)) {
+		fprintf(stderr, "floorgen: --out, --live or --dpdk-tx, --roster and --keys are "
+				"required (or --write-fixtures DIR)\n");
+		return -EINVAL;
+	}
+	if (a->live != NULL && a->dpdk_port >= 0) {
+		fprintf(stderr, "floorgen: --live or --dpdk-tx, not both\n");
+		return -EINVAL;
+	}
+	if ((a->eal != NULL) != (a->dpdk_port >= 0)) {
+		fprintf(stderr, "floorgen: --dpdk-tx PORT goes with --eal 'EAL ARGUMENTS'\n");
 		return -EINVAL;
 	}
 	if (a->live == NULL && (a->lp.bind_ip != 0 || a->lp.bind_port != 0)) {
@@ -397,7 +441,28 @@ now_s(void)
 struct outputs {
 	struct fc_gen_pcap *pc;
 	struct fc_gen_live *lv;
+	struct fc_gen_tx *tx;
 };
+
+/* --eal's string as the EAL's argv: split on blanks, after the program's name. */
+static int
+eal_args(const char *s, char *buf, size_t len, char **argv, int max)
+{
+	int n = 0;
+
+	if (strlen(s) >= len)
+		return -E2BIG;
+	strcpy(buf, s);
+	argv[n++] = (char *)"floorgen";
+	for (char *save = NULL, *t = strtok_r(buf, " \t", &save); t != NULL;
+	     t = strtok_r(NULL, " \t", &save)) {
+		if (n == max - 1)
+			return -E2BIG;
+		argv[n++] = t;
+	}
+	argv[n] = NULL;
+	return n;
+}
 
 static int
 tee_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len)
@@ -409,6 +474,8 @@ tee_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len)
 		rc = fc_gen_pcap_sink(o->pc, ts_ns, frame, len);
 	if (rc == 0 && o->lv != NULL)
 		rc = fc_gen_live_sink(o->lv, ts_ns, frame, len);
+	if (rc == 0 && o->tx != NULL)
+		rc = fc_gen_tx_sink(o->tx, ts_ns, frame, len);
 	return rc;
 }
 
@@ -448,7 +515,7 @@ generate(struct args *a)
 		a->p.roster = roster;
 		a->p.n_roster = n_roster;
 		a->p.keys = keys;
-		if (a->live != NULL && !a->have_start)
+		if ((a->live != NULL || a->dpdk_port >= 0) && !a->have_start)
 			a->p.start_ns = realtime_ns();
 		g = fc_gen_create(&a->p, err, sizeof(err));
 		rc = g == NULL ? -errno : 0;
@@ -463,6 +530,20 @@ generate(struct args *a)
 		if (rc == 0)
 			fc_gen_note_live(g, o.lv);
 	}
+	if (rc == 0 && a->dpdk_port >= 0) {
+		static char buf[4096];
+		static char *argv[128];
+		int argc = eal_args(a->eal, buf, sizeof(buf), argv, 128);
+
+		if (argc < 0) {
+			rc = argc;
+			snprintf(err, sizeof(err), "--eal: too long");
+		} else {
+			o.tx = fc_gen_tx_open(argc, argv, (uint16_t)a->dpdk_port, a->lp.speed, err,
+					      sizeof(err));
+			rc = o.tx == NULL ? -errno : 0;
+		}
+	}
 	if (rc != 0)
 		goto out;
 
@@ -473,6 +554,22 @@ generate(struct args *a)
 		snprintf(err, sizeof(err), "%s: write failed", a->out);
 	else if (rc < 0 && rc != -EPROTO && rc != -ENOMEM && a->live != NULL)
 		snprintf(err, sizeof(err), "--live %s: %s", a->live, strerror(-rc));
+	if (o.tx != NULL) {
+		struct fc_gen_tx_stats st;
+		struct fc_gen_tx_note n;
+
+		fc_gen_tx_get_stats(o.tx, &st);
+		n = (struct fc_gen_tx_note){ .port = (uint16_t)a->dpdk_port,
+					     .speed = a->lp.speed,
+					     .sent = st.sent,
+					     .bytes = st.bytes,
+					     .errors = st.errors,
+					     .max_late_ns = st.max_late_ns,
+					     .elapsed_ns = st.elapsed_ns };
+		fc_gen_note_tx(g, &n);
+		if (rc < 0 && rc != -EPROTO && rc != -ENOMEM && a->live == NULL)
+			snprintf(err, sizeof(err), "--dpdk-tx %d: %s", a->dpdk_port, strerror(-rc));
+	}
 	if (o.pc != NULL && fc_gen_pcap_close(o.pc) != 0 && rc == 0) {
 		rc = -EIO;
 		snprintf(err, sizeof(err), "%s: write failed", a->out);
@@ -518,6 +615,7 @@ out:
 		fprintf(stderr, "floorgen: %s\n", err);
 	fc_gen_pcap_close(o.pc);
 	fc_gen_live_close(o.lv);
+	fc_gen_tx_close(o.tx);
 	fc_gen_free(g);
 	fc_gw_table_free(keys);
 	free(roster);

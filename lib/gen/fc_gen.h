@@ -145,6 +145,7 @@ struct fc_gen_params {
 	enum fc_gen_scenario scenario;  /* default normal */
 	uint32_t dst_ip;                /* floord's uplink address, host order: 198.18.0.1 */
 	uint16_t dst_port;              /* floord's uplink port: 47474 */
+	uint8_t dst_mac[6];             /* floord's port: 02:70:63:61:70:00 (a NIC: its own) */
 	uint64_t clock_bound_ns;        /* the receiver's clock bound for the check: 2 s */
 	bool check; /* run every frame through fc_pkt_classify() and fc_up_accept() (default) */
 	/*
@@ -419,6 +420,15 @@ int fc_gen_parse_hostport(const char *s, bool port_required, uint32_t *ip, uint1
  * lv must outlive the summary's writing.
  */
 void fc_gen_note_live(struct fc_gen *g, const struct fc_gen_live *lv);
+
+/* What the DPDK TX output (fc_gen_tx.h) sent, for the summary's "dpdk_tx" object. */
+struct fc_gen_tx_note {
+	uint16_t port;
+	double speed;
+	uint64_t sent, bytes, errors, max_late_ns, elapsed_ns;
+};
+
+void fc_gen_note_tx(struct fc_gen *g, const struct fc_gen_tx_note *n);
 
 /* --- test fixtures ------------------------------------------------------------------------ */
 

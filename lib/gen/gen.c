@@ -38,6 +38,7 @@ fc_gen_params_init(struct fc_gen_params *p)
 	p->scenario = FC_GEN_NORMAL;
 	p->dst_ip = 0xC6120001u; /* 198.18.0.1 */
 	p->dst_port = 47474;
+	memcpy(p->dst_mac, fc__gen_dst_mac, sizeof(p->dst_mac));
 	p->clock_bound_ns = 2000000000ull;
 	p->check = true;
 	p->speed_min_mps = 0.5;
@@ -614,6 +615,13 @@ fc_gen_note_live(struct fc_gen *g, const struct fc_gen_live *lv)
 }
 
 void
+fc_gen_note_tx(struct fc_gen *g, const struct fc_gen_tx_note *n)
+{
+	g->tx_note = *n;
+	g->have_tx_note = true;
+}
+
+void
 fc_gen_free(struct fc_gen *g)
 {
 	if (g == NULL)
@@ -710,7 +718,7 @@ fc__gen_put_headers(const struct fc_gen *g, uint32_t gw_id, struct fc__gen_frame
 	struct fc_pkt_tx_tmpl t = { .ttl = FC__GEN_TTL };
 
 	fc__gen_gw_addr(gw_id, t.src_mac, &t.src_ip, &t.src_port);
-	fc_pkt_write_headers(f->data, &t, fc__gen_dst_mac, g->p.dst_ip, g->p.dst_port,
+	fc_pkt_write_headers(f->data, &t, g->p.dst_mac, g->p.dst_ip, g->p.dst_port,
 			     (uint16_t)payload_len);
 	f->len = FC_PKT_HDR_LEN + payload_len;
 }

@@ -251,10 +251,28 @@ struct fc_gen {
 	struct fc_gw_table *rx_keys;
 
 	const struct fc_gen_live *live; /* for the summary */
+	struct fc_gen_tx_note tx_note;
+	bool have_tx_note;
 
 	char *err;
 	size_t err_len;
 };
+
+/*
+ * Pacing for the live outputs (live_sink.c): frames leave at their capture time relative to
+ * the first frame, divided by speed (0: no pacing), on absolute CLOCK_MONOTONIC deadlines.
+ */
+struct fc__gen_pacer {
+	double speed;
+	bool started;
+	uint64_t first_ts_ns;
+	uint64_t t0_mono_ns;
+	uint64_t max_late_ns;
+	uint64_t elapsed_ns; /* from the first frame to the last one paced */
+};
+
+/* Waits until the frame of capture time ts_ns is due. Returns 0 or -errno. */
+int fc__gen_pace(struct fc__gen_pacer *pc, uint64_t ts_ns);
 
 int fc__gen_fail(struct fc_gen *g, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

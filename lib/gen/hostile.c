@@ -471,7 +471,7 @@ put_udp_frame(const struct fc_gen *g, uint8_t *p, uint16_t dport, const uint8_t 
 
 	memcpy(t.src_mac, stranger_mac, 6);
 	memcpy(dst, body, len);
-	fc_pkt_write_headers(p, &t, fc__gen_dst_mac, g->p.dst_ip, dport, len);
+	fc_pkt_write_headers(p, &t, g->p.dst_mac, g->p.dst_ip, dport, len);
 	return FC_PKT_HDR_LEN + len;
 }
 
@@ -528,7 +528,7 @@ encode_stranger(struct fc_gen *g, const struct fc__gen_hostile *h, uint8_t *f)
 	case FC_GEN_H_ICMP_ECHO: { /* a ping to floord */
 		uint16_t ilen = (uint16_t)(8 + blen), ck;
 
-		p = put_eth(f, fc__gen_dst_mac, RTE_ETHER_TYPE_IPV4);
+		p = put_eth(f, g->p.dst_mac, RTE_ETHER_TYPE_IPV4);
 		put_ipv4(p, g->p.dst_ip, IPPROTO_ICMP, ilen, RTE_IPV4_HDR_DF_FLAG, 0);
 		p += sizeof(struct rte_ipv4_hdr);
 		memset(p, 0, 8);
@@ -543,7 +543,7 @@ encode_stranger(struct fc_gen *g, const struct fc__gen_hostile *h, uint8_t *f)
 		return (uint32_t)(p + ilen - f);
 	}
 	case FC_GEN_H_IPV4_FRAGMENT: { /* the first 1000 bytes of a 2008-byte UDP datagram */
-		p = put_eth(f, fc__gen_dst_mac, RTE_ETHER_TYPE_IPV4);
+		p = put_eth(f, g->p.dst_mac, RTE_ETHER_TYPE_IPV4);
 		put_ipv4(p, g->p.dst_ip, IPPROTO_UDP, 1000, RTE_IPV4_HDR_MF_FLAG, 0x4242);
 		p += sizeof(struct rte_ipv4_hdr);
 		memset(p, 0, 1000);
@@ -558,7 +558,7 @@ encode_stranger(struct fc_gen *g, const struct fc__gen_hostile *h, uint8_t *f)
 	case FC_GEN_H_OTHER_PORT:
 		return put_udp_frame(g, f, (uint16_t)(g->p.dst_port + 1), body, blen);
 	case FC_GEN_H_ETH_RUNT: /* 12 bytes: the addresses and nothing else */
-		memcpy(f, fc__gen_dst_mac, 6);
+		memcpy(f, g->p.dst_mac, 6);
 		memcpy(f + 6, stranger_mac, 6);
 		return 12;
 	case FC_GEN_H_OTHER_ETHERTYPE: /* an LLDP frame (0x88cc) to the nearest-bridge group */

@@ -30,9 +30,7 @@ struct fc_gen_live {
 	struct fc_gen_live_params p;
 	struct sockaddr_in to;
 	int fd;
-	bool started;
-	uint64_t first_ts_ns; /* the first frame's capture time */
-	uint64_t t0_mono_ns;  /* and when it was sent */
+	struct fc__gen_pacer pace;
 	struct fc_gen_live_stats st;
 };
 
@@ -43,6 +41,38 @@ mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int
+fc__gen_pace(struct fc__gen_pacer *pc, uint64_t ts_ns)
+{
+	uint64_t rel, deadline, now;
+	struct timespec d;
+	int rc;
+
+	if (!pc->started) {
+		pc->started = true;
+		pc->first_ts_ns = ts_ns;
+		pc->t0_mono_ns = mono_ns();
+		return 0;
+	}
+	if (pc->speed > 0) {
+		rel = ts_ns > pc->first_ts_ns ? ts_ns - pc->first_ts_ns : 0;
+		deadline = pc->t0_mono_ns + (uint64_t)((double)rel / pc->speed);
+		d = (struct timespec){ .tv_sec = (time_t)(deadline / 1000000000u),
+				       .tv_nsec = (long)(deadline % 1000000000u) };
+		while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL)) == EINTR)
+			;
+		if (rc != 0)
+			return -rc;
+		now = mono_ns();
+		if (now > deadline && now - deadline > pc->max_late_ns)
+			pc->max_late_ns = now - deadline;
+	} else {
+		now = mono_ns();
+	}
+	pc->elapsed_ns = now - pc->t0_mono_ns;
+	return 0;
 }
 
 int
@@ -93,6 +123,7 @@ fc_gen_live_open(const struct fc_gen_live_params *p, char *err, size_t err_len)
 		return NULL;
 	}
 	lv->p = *p;
+	lv->pace.speed = p->speed;
 	lv->to.sin_family = AF_INET;
 	lv->to.sin_addr.s_addr = htonl(p->dst_ip);
 	lv->to.sin_port = htons(p->dst_port);
@@ -129,31 +160,15 @@ fc_gen_live_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len)
 {
 	struct fc_gen_live *lv = ctx;
 	struct fc_pkt_info info;
-	uint64_t now;
 	ssize_t n;
+	int rc;
 
 	/* the generator hands a live sink only UDP datagrams to the uplink port (udp_only) */
 	if (fc_pkt_classify(frame, len, 0, lv->p.frame_port, &info) != FC_PKT_OK)
 		return -EPROTO;
-	if (!lv->started) {
-		lv->started = true;
-		lv->first_ts_ns = ts_ns;
-		lv->t0_mono_ns = mono_ns();
-	} else if (lv->p.speed > 0) {
-		uint64_t rel = ts_ns > lv->first_ts_ns ? ts_ns - lv->first_ts_ns : 0;
-		uint64_t deadline = lv->t0_mono_ns + (uint64_t)((double)rel / lv->p.speed);
-		struct timespec d = { .tv_sec = (time_t)(deadline / 1000000000u),
-				      .tv_nsec = (long)(deadline % 1000000000u) };
-		int rc;
-
-		while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &d, NULL)) == EINTR)
-			;
-		if (rc != 0)
-			return -rc;
-		now = mono_ns();
-		if (now > deadline && now - deadline > lv->st.max_late_ns)
-			lv->st.max_late_ns = now - deadline;
-	}
+	rc = fc__gen_pace(&lv->pace, ts_ns);
+	if (rc != 0)
+		return rc;
 	do {
 		n = sendto(lv->fd, frame + info.payload_off, info.payload_len, 0,
 			   (const struct sockaddr *)&lv->to, sizeof(lv->to));
@@ -165,7 +180,6 @@ fc_gen_live_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len)
 	}
 	lv->st.sent++;
 	lv->st.bytes += (uint64_t)n;
-	lv->st.elapsed_ns = mono_ns() - lv->t0_mono_ns;
 	return 0;
 }
 
@@ -173,6 +187,8 @@ void
 fc_gen_live_get_stats(const struct fc_gen_live *lv, struct fc_gen_live_stats *st)
 {
 	*st = lv->st;
+	st->max_late_ns = lv->pace.max_late_ns;
+	st->elapsed_ns = lv->pace.elapsed_ns;
 }
 
 const struct fc_gen_live_params *

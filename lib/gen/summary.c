@@ -334,6 +334,13 @@ fc_gen_write_summary(const struct fc_gen *g, FILE *o)
 	write_sent(g, o);
 	if (g->live != NULL)
 		write_live(g, o);
+	if (g->have_tx_note)
+		fprintf(o,
+			" \"dpdk_tx\": {\"port\": %u, \"speed\": %.17g, \"sent\": %" PRIu64
+			", \"bytes\": %" PRIu64 ", \"errors\": %" PRIu64
+			", \"max_late_ns\": %" PRIu64 ", \"elapsed_ns\": %" PRIu64 "},\n",
+			g->tx_note.port, g->tx_note.speed, g->tx_note.sent, g->tx_note.bytes,
+			g->tx_note.errors, g->tx_note.max_late_ns, g->tx_note.elapsed_ns);
 	write_counters(g, o);
 	if (g->p.scenario == FC_GEN_CROWDED)
 		write_crowded(g, o);
