@@ -109,7 +109,7 @@ plan_older(struct fc_gen *g, struct fc__gen_hostile *h, const struct fc__gen_fix
 {
 	/* Late enough that the player's next fix (one period on, sent within a frame period)
 	 * is in first, whatever the rate; 200 ms at the usual rates. */
-	uint64_t late = g->period_us + 2ull * FC_GEN_FRAME_PERIOD_US;
+	uint64_t late = g->max_period_us + 2ull * FC_GEN_FRAME_PERIOD_US;
 
 	if (late < 200000)
 		late = 200000;
@@ -124,7 +124,7 @@ plan_older(struct fc_gen *g, struct fc__gen_hostile *h, const struct fc__gen_fix
 
 		if (fx->t_us < h->send_us || fx->fix_seq < 3)
 			continue;
-		ga = fc__gen_zone(g, fx->x_mm);
+		ga = fc__gen_zone(g, fx->x_mm, fx->y_mm);
 		g->held_pidx = fx->pidx;
 		g->held_seq = fx->fix_seq;
 		h->gidx = ga;
@@ -153,9 +153,9 @@ plan_duplicate(struct fc_gen *g, struct fc__gen_hostile *h, const struct fc__gen
 		if ((fx->pidx == g->held_pidx && fx->fix_seq == g->held_seq) ||
 		    (nx->pidx == g->held_pidx && nx->fix_seq == g->held_seq))
 			continue;
-		ga = fc__gen_zone(g, fx->x_mm);
+		ga = fc__gen_zone(g, fx->x_mm, fx->y_mm);
 		gb = (ga + 1) % g->n_gw;
-		gn = fc__gen_zone(g, nx->x_mm);
+		gn = fc__gen_zone(g, nx->x_mm, nx->y_mm);
 		/* 1 ms after the original: more than any latency difference, so it comes second */
 		send = fc__gen_send_slot(g, ga, fx->t_us) + 1000;
 		if (fc__gen_send_slot(g, gn, nx->t_us) + g->gwi[gn].latency_us >
@@ -163,6 +163,8 @@ plan_duplicate(struct fc_gen *g, struct fc__gen_hostile *h, const struct fc__gen
 			h->gidx = gb;
 			h->send_us = send;
 			h->fix = *fx;
+			g->dup_pidx = fx->pidx;
+			g->dup_seq = fx->fix_seq;
 			return 0;
 		}
 	}
@@ -421,6 +423,8 @@ encode_gateway(struct fc_gen *g, const struct fc__gen_hostile *h, struct fc__gen
 	fc__gen_put_headers(g, gw_id, f, (uint32_t)len);
 	f->gidx = h->gidx;
 	f->ts_us = h->send_us + g->gwi[h->gidx].latency_us;
+	f->seq = seq; /* clock_skew's is authentic: floord marks it in the window */
+	f->base_ns = (int64_t)(g->start_ns + (h->send_us - FC_GEN_FRAME_PERIOD_US) * 1000);
 	g->gwi[h->gidx].frames++;
 	return 0;
 }
@@ -467,7 +471,7 @@ put_udp_frame(const struct fc_gen *g, uint8_t *p, uint16_t dport, const uint8_t 
 
 	memcpy(t.src_mac, stranger_mac, 6);
 	memcpy(dst, body, len);
-	fc_pkt_write_headers(p, &t, fc__gen_dst_mac, g->p.dst_ip, dport, len);
+	fc_pkt_write_headers(p, &t, g->p.dst_mac, g->p.dst_ip, dport, len);
 	return FC_PKT_HDR_LEN + len;
 }
 
@@ -524,7 +528,7 @@ encode_stranger(struct fc_gen *g, const struct fc__gen_hostile *h, uint8_t *f)
 	case FC_GEN_H_ICMP_ECHO: { /* a ping to floord */
 		uint16_t ilen = (uint16_t)(8 + blen), ck;
 
-		p = put_eth(f, fc__gen_dst_mac, RTE_ETHER_TYPE_IPV4);
+		p = put_eth(f, g->p.dst_mac, RTE_ETHER_TYPE_IPV4);
 		put_ipv4(p, g->p.dst_ip, IPPROTO_ICMP, ilen, RTE_IPV4_HDR_DF_FLAG, 0);
 		p += sizeof(struct rte_ipv4_hdr);
 		memset(p, 0, 8);
@@ -539,7 +543,7 @@ encode_stranger(struct fc_gen *g, const struct fc__gen_hostile *h, uint8_t *f)
 		return (uint32_t)(p + ilen - f);
 	}
 	case FC_GEN_H_IPV4_FRAGMENT: { /* the first 1000 bytes of a 2008-byte UDP datagram */
-		p = put_eth(f, fc__gen_dst_mac, RTE_ETHER_TYPE_IPV4);
+		p = put_eth(f, g->p.dst_mac, RTE_ETHER_TYPE_IPV4);
 		put_ipv4(p, g->p.dst_ip, IPPROTO_UDP, 1000, RTE_IPV4_HDR_MF_FLAG, 0x4242);
 		p += sizeof(struct rte_ipv4_hdr);
 		memset(p, 0, 1000);
@@ -554,7 +558,7 @@ encode_stranger(struct fc_gen *g, const struct fc__gen_hostile *h, uint8_t *f)
 	case FC_GEN_H_OTHER_PORT:
 		return put_udp_frame(g, f, (uint16_t)(g->p.dst_port + 1), body, blen);
 	case FC_GEN_H_ETH_RUNT: /* 12 bytes: the addresses and nothing else */
-		memcpy(f, fc__gen_dst_mac, 6);
+		memcpy(f, g->p.dst_mac, 6);
 		memcpy(f + 6, stranger_mac, 6);
 		return 12;
 	case FC_GEN_H_OTHER_ETHERTYPE: /* an LLDP frame (0x88cc) to the nearest-bridge group */
