@@ -19,6 +19,27 @@
 #include "fc_tick.h"
 #include "fc_tx.h"
 
+/*
+ * A layout generation (swap.c): everything the roles read to play one clue layout, built off
+ * the packet path; tx is what TX publishes. The control thread keeps the list, oldest first.
+ */
+struct fc_layout_gen {
+	struct fc_tx_layout tx;
+	const struct fc_game_layout *layout;
+	bool owned; /* the generation frees layout (floord's start layout is main's) */
+	struct fc_disc_index discs;
+	struct fc_owner_game game[FC_TICK_MAX_OWNERS];
+	struct fc_layout_gen *next;
+};
+
+/* A roster generation (swap.c): the tag table and each RX's tag cache for one roster. */
+struct fc_roster_gen {
+	struct fc_tx_roster tx;
+	struct rte_hash *tags;
+	struct fc_rx_tags view[FC_TICK_MAX_RX];
+	struct fc_roster_gen *next;
+};
+
 /* The roles one lcore runs. */
 struct fc_lcore_plan {
 	uint32_t n_rx;
@@ -41,16 +62,21 @@ struct fc_dataplane {
 	uint32_t n_owners;
 	uint32_t mbufs;
 	struct rte_mempool *pool;
-	struct rte_hash *tags;
 	struct fc_geom geom;
 	struct fc_tick_sync *sync;
 	struct fc_rx *rx[FC_TICK_MAX_RX];
 	struct fc_owner *owner[FC_TICK_MAX_OWNERS];
 	struct fc_tx *tx;
-	const struct fc_game_layout *layout;
-	struct fc_disc_index discs;
-	uint16_t *team; /* player -> team, from the roster */
+	const struct fc_game_layout *layout; /* the one floord started on (main's) */
+	uint16_t *team;                      /* player -> team, from the roster (TX adds) */
 	uint32_t n_teams;
+	/* the generations (swap.c) and what the control thread alone reads and writes */
+	struct fc_layout_gen *layouts;
+	struct fc_roster_gen *rosters;
+	struct fc_roster_entry *roster; /* the roster after every command taken (malloc) */
+	uint32_t n_roster;
+	uint64_t next_layout_id;
+	uint64_t next_roster_gen;
 	struct rte_ring *claims[FC_TICK_MAX_OWNERS];
 	struct rte_ring *cmds;      /* floorctl's commands to TX */
 	struct fc_control *control; /* the control socket's server, NULL if none */
@@ -69,6 +95,19 @@ void fc__report_metrics(const struct fc_dataplane *dp, FILE *out);
 
 /* The control socket's request handler (ctl.c). */
 void fc__control_handle(void *arg, const char *request, char *reply, size_t len);
+
+/*
+ * Generations (swap.c). The builders return NULL with a message in err; a layout generation
+ * frees l only if owned. fc__gen_collect() frees the generations no role reads any more (all:
+ * every one, at exit).
+ */
+struct fc_layout_gen *fc__layout_gen_build(struct fc_dataplane *dp, const struct fc_game_layout *l,
+					   bool owned, uint64_t id, char *err, size_t len);
+void fc__layout_gen_free(struct fc_layout_gen *g);
+struct fc_roster_gen *fc__roster_gen_build(struct fc_dataplane *dp, const struct fc_roster_entry *e,
+					   uint32_t n, uint64_t gen, char *err, size_t len);
+void fc__roster_gen_free(struct fc_roster_gen *g);
+void fc__gen_collect(struct fc_dataplane *dp, bool all);
 
 /* Socket of an lcore, clamped to a usable index (DPDK reports -1 for "unknown"). */
 int fc__lcore_socket(unsigned int lcore);
