@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * floorctl's requests, answered on the control thread (docs/control.md). Round commands are
+ * floorctl's requests, answered on the control thread (docs/control.md). Commands are
  * sequenced here and handed to TX through a ring; TX applies them at the start of the next
- * tick and echoes each as a COMMAND_ECHO event. Status reads the lcores' counters as telemetry
- * does: never anything that could block them.
+ * tick and echoes each as a COMMAND_ECHO event. load layout and roster add/remove are checked
+ * here and refused with the reason, touching nothing; a good one is built here whole, off the
+ * packet path (swap.c), and TX publishes it at a tick boundary. Status reads the lcores'
+ * counters as telemetry does: never anything that could block them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "dataplane_priv.h"
+#include "fc_game.h"
 #include "fc_journal.h"
 
 static const char *const round_names[] = { "idle", "running", "paused", "ended" };
@@ -114,6 +117,186 @@ metrics(struct fc_dataplane *dp, char *reply, size_t len)
 	free(text);
 }
 
+/* The reply of a refusal: the reason as a JSON string. */
+static void
+refuse(char *reply, size_t len, const char *why)
+{
+	size_t n = (size_t)snprintf(reply, len, "{\"ok\": false, \"error\": ");
+
+	n += json_string(reply + n, len - n - 2, why);
+	snprintf(reply + n, len - n, "}");
+}
+
+/* Numbers the command and hands it to TX; false (and the reply said why) if the ring is full. */
+static bool
+send_cmd(struct fc_dataplane *dp, struct fc_cmd *c, char *reply, size_t len)
+{
+	c->cmd_seq = dp->next_cmd_seq;
+	if (rte_ring_enqueue_elem(dp->cmds, c, sizeof(*c)) != 0) {
+		refuse(reply, len, "busy: too many commands waiting for the next tick");
+		return false;
+	}
+	dp->next_cmd_seq++;
+	return true;
+}
+
+/*
+ * load layout FILE: the file is read and checked as at start (fc_game_layout_load(), then
+ * against the floor); a refusal says FILE:LINE: reason and touches nothing. A good layout is
+ * built for every role here and waits at TX for the next round start (docs/control.md).
+ */
+static void
+load_layout(struct fc_dataplane *dp, const char *path, char *reply, size_t len)
+{
+	struct fc_game_layout *l = NULL;
+	struct fc_layout_gen *g;
+	struct fc_cmd c = { .code = FC_CMD_LOAD_LAYOUT };
+	char err[FC_CFG_ERR_MAX];
+
+	if (*path == '\0') {
+		refuse(reply, len, "load layout: expected a file");
+		return;
+	}
+	if (fc_game_layout_load(path, &l, err, sizeof(err)) != 0 ||
+	    fc_game_layout_check_floor(l, path, dp->cfg->width_mm, dp->cfg->height_mm, err,
+				       sizeof(err)) != 0) {
+		fc_game_layout_free(l);
+		refuse(reply, len, err);
+		return;
+	}
+	g = fc__layout_gen_build(dp, l, true, dp->next_layout_id, err, sizeof(err));
+	if (g == NULL) {
+		fc_game_layout_free(l);
+		refuse(reply, len, err);
+		return;
+	}
+	c.obj = &g->tx;
+	if (!send_cmd(dp, &c, reply, len)) {
+		fc__layout_gen_free(g);
+		return;
+	}
+	g->next = NULL;
+	{
+		struct fc_layout_gen **p = &dp->layouts;
+
+		while (*p != NULL)
+			p = &(*p)->next;
+		*p = g;
+	}
+	dp->next_layout_id++;
+	snprintf(reply, len,
+		 "{\"ok\": true, \"cmd_seq\": %" PRIu64 ", \"layout_id\": %" PRIu64
+		 ", \"clues\": %u, \"applied\": \"from the next round start, echoed as "
+		 "COMMAND_ECHO at the next tick\"}",
+		 c.cmd_seq, g->tx.id, l->n_clues);
+}
+
+/* A tag as the roster file writes it: decimal, or hex with 0x; the whole text. */
+static bool
+parse_tag(const char *s, uint64_t *tag)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*tag = strtoull(s, &end, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10);
+	return errno == 0 && *end == '\0';
+}
+
+/*
+ * roster add TAG PLAYER TEAM [NAME] / roster remove TAG: checked against the roster as every
+ * command taken so far leaves it, then a new tag table and caches are built for every RX; TX
+ * publishes them at the next tick (docs/control.md).
+ */
+static void
+roster_cmd(struct fc_dataplane *dp, bool add, const char *args, char *reply, size_t len)
+{
+	struct fc_cmd c = { .code = add ? FC_CMD_ROSTER_ADD : FC_CMD_ROSTER_REMOVE };
+	struct fc_roster_entry e, *next;
+	struct fc_roster_gen *g;
+	char err[FC_CFG_ERR_MAX], text[FC_CONTROL_LINE_MAX];
+	uint32_t n = dp->n_roster;
+	int i;
+
+	/* "TAG PLAYER TEAM [NAME]" becomes the file's "TAG,PLAYER,TEAM[,NAME]" */
+	snprintf(text, sizeof(text), "%s", args);
+	for (unsigned int k = 0, fields = 1; text[k] != '\0' && fields < 4; k++)
+		if (text[k] == ' ') {
+			text[k] = ',';
+			fields++;
+			while (text[k + 1] == ' ')
+				memmove(&text[k + 1], &text[k + 2], strlen(&text[k + 2]) + 1);
+		}
+	if (add) {
+		if (fc_roster_parse_entry("roster add", text, &e, err, sizeof(err)) != 0 ||
+		    fc_roster_check_add(dp->roster, n, dp->n_players, &e, err, sizeof(err)) != 0) {
+			refuse(reply, len, err);
+			return;
+		}
+		i = -1;
+	} else {
+		if (!parse_tag(args, &e.tag_id)) {
+			snprintf(err, sizeof(err),
+				 "roster remove: tag_id '%s': expected a number up to 64 bits, "
+				 "decimal or 0x-hex",
+				 args);
+			refuse(reply, len, err);
+			return;
+		}
+		i = fc_roster_find_tag(dp->roster, n, e.tag_id);
+		if (i < 0) {
+			snprintf(err, sizeof(err),
+				 "roster remove: tag_id 0x%" PRIx64 " is not in the roster",
+				 e.tag_id);
+			refuse(reply, len, err);
+			return;
+		}
+		e = dp->roster[i];
+	}
+	next = malloc((n + 1) * sizeof(*next));
+	if (next == NULL) {
+		refuse(reply, len, "roster: out of memory");
+		return;
+	}
+	memcpy(next, dp->roster, n * sizeof(*next));
+	if (add)
+		next[n++] = e;
+	else
+		next[i] = next[--n]; /* the order of the entries means nothing */
+	g = fc__roster_gen_build(dp, next, n, dp->next_roster_gen, err, sizeof(err));
+	if (g == NULL) {
+		free(next);
+		refuse(reply, len, err);
+		return;
+	}
+	g->tx.player = e.player;
+	g->tx.team = e.team;
+	g->tx.add = add;
+	c.obj = &g->tx;
+	if (!send_cmd(dp, &c, reply, len)) {
+		fc__roster_gen_free(g);
+		free(next);
+		return;
+	}
+	{
+		struct fc_roster_gen **p = &dp->rosters;
+
+		while (*p != NULL)
+			p = &(*p)->next;
+		*p = g;
+	}
+	free(dp->roster);
+	dp->roster = next;
+	dp->n_roster = n;
+	dp->next_roster_gen++;
+	snprintf(reply, len,
+		 "{\"ok\": true, \"cmd_seq\": %" PRIu64 ", \"tag_id\": \"0x%" PRIx64
+		 "\", \"player\": %u, \"team\": %u, \"applied\": \"at the next tick, echoed "
+		 "as COMMAND_ECHO\"}",
+		 c.cmd_seq, e.tag_id, e.player, e.team);
+}
+
 void
 fc__control_handle(void *arg, const char *request, char *reply, size_t len)
 {
@@ -128,6 +311,8 @@ fc__control_handle(void *arg, const char *request, char *reply, size_t len)
 	};
 	struct fc_dataplane *dp = arg;
 
+	if (dp->cmds != NULL)
+		fc__gen_collect(dp, false); /* what no lcore reads any more */
 	if (strcmp(request, "status") == 0) {
 		status(dp, reply, len);
 		return;
@@ -147,14 +332,8 @@ fc__control_handle(void *arg, const char *request, char *reply, size_t len)
 				 "has no [game] layout\"}");
 			return;
 		}
-		c.cmd_seq = dp->next_cmd_seq;
-		if (rte_ring_enqueue_elem(dp->cmds, &c, sizeof(c)) != 0) {
-			snprintf(reply, len,
-				 "{\"ok\": false, \"error\": \"busy: too many commands "
-				 "waiting for the next tick\"}");
+		if (!send_cmd(dp, &c, reply, len))
 			return;
-		}
-		dp->next_cmd_seq++;
 		snprintf(reply, len,
 			 "{\"ok\": true, \"cmd_seq\": %" PRIu64
 			 ", \"applied\": \"at the next tick, "
@@ -162,8 +341,21 @@ fc__control_handle(void *arg, const char *request, char *reply, size_t len)
 			 c.cmd_seq);
 		return;
 	}
+	if (strncmp(request, "load layout ", 12) == 0 || strcmp(request, "load layout") == 0 ||
+	    strncmp(request, "roster add ", 11) == 0 ||
+	    strncmp(request, "roster remove ", 14) == 0) {
+		if (dp->layout == NULL || dp->cmds == NULL)
+			refuse(reply, len, "no game: the floor file has no [game] layout");
+		else if (request[0] == 'l')
+			load_layout(dp, request[11] == ' ' ? request + 12 : "", reply, len);
+		else
+			roster_cmd(dp, request[7] == 'a', request + (request[7] == 'a' ? 11 : 14),
+				   reply, len);
+		return;
+	}
 	snprintf(
 		reply, len,
 		"{\"ok\": false, \"error\": \"unknown request; expected status, metrics, round start, "
-		"round pause, round resume or round end\"}");
+		"round pause, round resume, round end, load layout FILE, roster add TAG PLAYER TEAM "
+		"[NAME] or roster remove TAG\"}");
 }
