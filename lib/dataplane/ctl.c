@@ -170,6 +170,12 @@ load_layout(struct fc_dataplane *dp, const char *path, char *reply, size_t len)
 		refuse(reply, len, err);
 		return;
 	}
+	if (snprintf(g->text, sizeof(g->text), "load layout %s", path) >= (int)sizeof(g->text)) {
+		fc__layout_gen_free(g);
+		refuse(reply, len, "load layout: the path is too long for the journal");
+		return;
+	}
+	g->tx.text = g->text;
 	c.obj = &g->tx;
 	if (!send_cmd(dp, &c, reply, len)) {
 		fc__layout_gen_free(g);
@@ -204,20 +210,15 @@ parse_tag(const char *s, uint64_t *tag)
 	return errno == 0 && *end == '\0';
 }
 
-/*
- * roster add TAG PLAYER TEAM [NAME] / roster remove TAG: checked against the roster as every
- * command taken so far leaves it, then a new tag table and caches are built for every RX; TX
- * publishes them at the next tick (docs/control.md).
- */
-static void
-roster_cmd(struct fc_dataplane *dp, bool add, const char *args, char *reply, size_t len)
+int
+fc__roster_change(const struct fc_dataplane *dp, bool add, const char *args,
+		  struct fc_roster_entry *e, struct fc_roster_entry **out, uint32_t *n_out,
+		  char *err, size_t len)
 {
-	struct fc_cmd c = { .code = add ? FC_CMD_ROSTER_ADD : FC_CMD_ROSTER_REMOVE };
-	struct fc_roster_entry e, *next;
-	struct fc_roster_gen *g;
-	char err[FC_CFG_ERR_MAX], text[FC_CONTROL_LINE_MAX];
+	struct fc_roster_entry *next;
+	char text[FC_CONTROL_LINE_MAX];
 	uint32_t n = dp->n_roster;
-	int i;
+	int i = -1, rc;
 
 	/* "TAG PLAYER TEAM [NAME]" becomes the file's "TAG,PLAYER,TEAM[,NAME]" */
 	snprintf(text, sizeof(text), "%s", args);
@@ -229,41 +230,61 @@ roster_cmd(struct fc_dataplane *dp, bool add, const char *args, char *reply, siz
 				memmove(&text[k + 1], &text[k + 2], strlen(&text[k + 2]) + 1);
 		}
 	if (add) {
-		if (fc_roster_parse_entry("roster add", text, &e, err, sizeof(err)) != 0 ||
-		    fc_roster_check_add(dp->roster, n, dp->n_players, &e, err, sizeof(err)) != 0) {
-			refuse(reply, len, err);
-			return;
-		}
-		i = -1;
+		rc = fc_roster_parse_entry("roster add", text, e, err, len);
+		if (rc == 0)
+			rc = fc_roster_check_add(dp->roster, n, dp->n_players, e, err, len);
+		if (rc != 0)
+			return rc;
 	} else {
-		if (!parse_tag(args, &e.tag_id)) {
-			snprintf(err, sizeof(err),
+		if (!parse_tag(args, &e->tag_id)) {
+			snprintf(err, len,
 				 "roster remove: tag_id '%s': expected a number up to 64 bits, "
 				 "decimal or 0x-hex",
 				 args);
-			refuse(reply, len, err);
-			return;
+			return -EINVAL;
 		}
-		i = fc_roster_find_tag(dp->roster, n, e.tag_id);
+		i = fc_roster_find_tag(dp->roster, n, e->tag_id);
 		if (i < 0) {
-			snprintf(err, sizeof(err),
+			snprintf(err, len,
 				 "roster remove: tag_id 0x%" PRIx64 " is not in the roster",
-				 e.tag_id);
-			refuse(reply, len, err);
-			return;
+				 e->tag_id);
+			return -ENOENT;
 		}
-		e = dp->roster[i];
+		*e = dp->roster[i];
 	}
 	next = malloc((n + 1) * sizeof(*next));
 	if (next == NULL) {
-		refuse(reply, len, "roster: out of memory");
-		return;
+		snprintf(err, len, "roster: out of memory");
+		return -ENOMEM;
 	}
 	memcpy(next, dp->roster, n * sizeof(*next));
 	if (add)
-		next[n++] = e;
+		next[n++] = *e;
 	else
 		next[i] = next[--n]; /* the order of the entries means nothing */
+	*out = next;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * roster add TAG PLAYER TEAM [NAME] / roster remove TAG: checked against the roster as every
+ * command taken so far leaves it, then a new tag table and caches are built for every RX; TX
+ * publishes them at the next tick (docs/control.md).
+ */
+static void
+roster_cmd(struct fc_dataplane *dp, bool add, const char *args, char *reply, size_t len)
+{
+	struct fc_cmd c = { .code = add ? FC_CMD_ROSTER_ADD : FC_CMD_ROSTER_REMOVE };
+	struct fc_roster_entry e, *next;
+	struct fc_roster_gen *g;
+	char err[FC_CFG_ERR_MAX];
+	uint32_t n;
+
+	if (fc__roster_change(dp, add, args, &e, &next, &n, err, sizeof(err)) != 0) {
+		refuse(reply, len, err);
+		return;
+	}
 	g = fc__roster_gen_build(dp, next, n, dp->next_roster_gen, err, sizeof(err));
 	if (g == NULL) {
 		free(next);
@@ -273,6 +294,13 @@ roster_cmd(struct fc_dataplane *dp, bool add, const char *args, char *reply, siz
 	g->tx.player = e.player;
 	g->tx.team = e.team;
 	g->tx.add = add;
+	/* the journal's copy, in the request's own syntax: a restart replays it (restore.c) */
+	if (add)
+		snprintf(g->text, sizeof(g->text), "roster add 0x%" PRIx64 " %u %u%s%s", e.tag_id,
+			 e.player, e.team, e.name[0] != '\0' ? " " : "", e.name);
+	else
+		snprintf(g->text, sizeof(g->text), "roster remove 0x%" PRIx64, e.tag_id);
+	g->tx.text = g->text;
 	c.obj = &g->tx;
 	if (!send_cmd(dp, &c, reply, len)) {
 		fc__roster_gen_free(g);

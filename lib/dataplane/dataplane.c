@@ -248,6 +248,8 @@ setup_roster(struct fc_dataplane *dp, char *err, size_t len)
 	}
 	memcpy(dp->roster, c->roster, c->n_roster * sizeof(*dp->roster));
 	dp->n_roster = c->n_roster;
+	if (fc__restore_roster(dp, err, len) != 0) /* a restart: the journal's roster commands */
+		return -EINVAL;
 	g = fc__roster_gen_build(dp, dp->roster, dp->n_roster, 1, err, len);
 	if (g == NULL)
 		return -ENOMEM;
@@ -317,8 +319,8 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 	dp->team = rte_zmalloc("fc_team", (dp->n_players + 1) * sizeof(*dp->team), 0);
 	if (dp->team == NULL)
 		goto nomem;
-	for (uint32_t i = 0; i < dp->cfg->n_roster; i++) {
-		const struct fc_roster_entry *e = &dp->cfg->roster[i];
+	for (uint32_t i = 0; i < dp->n_roster; i++) {
+		const struct fc_roster_entry *e = &dp->roster[i];
 
 		dp->team[e->player] = e->team;
 		if (e->team + 1u > dp->n_teams)
@@ -327,11 +329,28 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 	if (l == NULL)
 		return 0;
 	/* Layout generation 1 (swap.c): discs, arbiters, respawns, TX's clue states. */
-	g = fc__layout_gen_build(dp, l, false, 1, err, len);
+	if (fc__restore_layout(dp, err, len) != 0) /* a restart: the journal's load layouts */
+		return -EINVAL;
+	if (dp->restored != NULL)
+		l = dp->restored;
+	g = fc__layout_gen_build(dp, l, dp->restored != NULL, dp->restored_id, err, len);
 	if (g == NULL)
 		return -ENOMEM;
+	dp->restored = NULL; /* the generation has it */
 	dp->layouts = g;
-	dp->next_layout_id = 2;
+	dp->layout = l;
+	if (dp->restored_next != NULL) {
+		/* loaded after the round that ran started: it waits for the next round start */
+		struct fc_layout_gen *n = fc__layout_gen_build(dp, dp->restored_next, true,
+							       dp->restored_next_id, err, len);
+
+		if (n == NULL)
+			return -ENOMEM;
+		dp->restored_next = NULL;
+		snprintf(n->text, sizeof(n->text), "%s", dp->restored_next_text);
+		n->tx.text = n->text;
+		g->next = n;
+	}
 	for (uint32_t o = 0; o < dp->n_owners; o++) {
 		struct fc_owner *ow = dp->owner[o];
 		int sock = fc__lcore_socket(dp->cfg->owner_lcores[o]);
@@ -349,8 +368,8 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 		ow->arb = g->game[o].arb;
 		ow->discs = &g->discs;
 		ow->respawns = g->game[o].respawns;
-		ow->layout_gen = 1;
-		dp->sync->owner[o].used_layout = 1;
+		ow->layout_gen = g->tx.id;
+		dp->sync->owner[o].used_layout = g->tx.id;
 		dp->sync->round.game[o] = &g->game[o];
 		ow->geom = &dp->geom;
 		ow->team = dp->team;
@@ -365,10 +384,10 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 	}
 	for (uint32_t i = 0; i < dp->n_rx; i++) {
 		dp->rx[i]->discs = &g->discs;
-		dp->rx[i]->layout_gen = 1;
-		dp->sync->rx[i].used[FC_TICK_SWAP_LAYOUT] = 1;
+		dp->rx[i]->layout_gen = g->tx.id;
+		dp->sync->rx[i].used[FC_TICK_SWAP_LAYOUT] = g->tx.id;
 	}
-	dp->sync->round.layout_id = 1;
+	dp->sync->round.layout_id = g->tx.id;
 	dp->sync->round.discs = &g->discs;
 	/* floorctl's commands, from the control thread (any thread may enqueue) to TX. */
 	dp->cmds = rte_ring_create_elem("fc_cmds", sizeof(struct fc_cmd), 64, SOCKET_ID_ANY,
@@ -598,7 +617,8 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 			goto nomem;
 		tx->cur_layout = &dp->layouts->tx;
 		tx->clue = dp->layouts->tx.clue;
-		tx->layout_gen = 1;
+		tx->layout_gen = dp->layouts->tx.id;
+		tx->next_layout = dp->layouts->next != NULL ? &dp->layouts->next->tx : NULL;
 		tx->journal = dp->opts.journal;
 		tx->journal_producer = dp->n_owners;
 		tx->cmds = dp->cmds;
@@ -632,6 +652,8 @@ fc_dataplane_create(const struct fc_config *cfg, const struct fc_dataplane_opts 
 	dp->n_rx = cfg->n_rx;
 	dp->n_owners = cfg->n_owners;
 	dp->n_players = cfg->player_capacity;
+	dp->restored_id = 1; /* the floor file's layout, unless a restart replays a load */
+	dp->next_layout_id = 2;
 	/* Replay's clock is the capture's: the TSC only times latencies there. */
 	dp->tsc_hz = opts->replay ? rte_get_tsc_hz() : measure_tsc_hz();
 	fc_geom_init(&dp->geom, cfg->width_mm, cfg->height_mm, cfg->cell_shift, cfg->n_owners);
@@ -779,6 +801,8 @@ fc_dataplane_free(struct fc_dataplane *dp)
 	if (dp->sync != NULL)
 		fc__gen_collect(dp, true); /* tag tables, caches, discs, arbiters, clue states */
 	free(dp->roster);
+	fc_game_layout_free(dp->restored);
+	fc_game_layout_free(dp->restored_next);
 	rte_ring_free(dp->cmds);
 	rte_free(dp->team);
 	if (dp->tx != NULL) {

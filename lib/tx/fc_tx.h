@@ -67,6 +67,7 @@ struct fc_tx_layout {
 	const struct fc_game_layout *layout;
 	struct fc_tx_clue *clue;        /* TX's clue states for it, every clue OPEN */
 	const void *discs;              /* RX's clue routing: struct fc_disc_index */
+	const char *text;               /* the command, for the journal (a restart replays it) */
 	void *game[FC_TICK_MAX_OWNERS]; /* each owner's: struct fc_owner_game */
 };
 
@@ -76,6 +77,7 @@ struct fc_tx_roster {
 	uint16_t player; /* the player added or removed */
 	uint16_t team;   /* add: the player's team, set before any RX maps the tag */
 	uint32_t add;
+	const char *text;               /* the command, for the journal (a restart replays it) */
 	const void *rx[FC_TICK_MAX_RX]; /* each RX's struct fc_rx_tags */
 };
 

@@ -644,6 +644,7 @@ apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
 		uint8_t s = tx->round_state, next = s;
 		struct fc_dl_command_echo ce = { .cmd_seq = c.cmd_seq, .command = c.code };
 		bool round_cmd = true;
+		const char *text = NULL;
 
 		switch (c.code) {
 		case FC_CMD_LOAD_LAYOUT:
@@ -651,6 +652,9 @@ apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
 		case FC_CMD_ROSTER_REMOVE:
 			round_cmd = false;
 			ce.arg = swap_command(tx, &c);
+			text = c.code == FC_CMD_LOAD_LAYOUT
+				       ? ((const struct fc_tx_layout *)c.obj)->text
+				       : ((const struct fc_tx_roster *)c.obj)->text;
 			break;
 		case FC_CMD_ROUND_START:
 			if (s == FC_ROUND_RUNNING || s == FC_ROUND_PAUSED || tx->layout == NULL)
@@ -682,14 +686,18 @@ apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
 			ce.arg = tx->round_id;
 		}
 		event_add(tx, p, tick, send_ns, FC_DL_T_COMMAND_ECHO, &ce, sizeof(ce), NULL);
-		journal_rec(tx, &(struct fc_journal_rec){
-					.type = FC_JOURNAL_COMMAND,
-					.command = { .cmd_seq = c.cmd_seq,
-						     .command = c.code,
-						     .status = ce.status,
-						     .arg = ce.arg,
-						     .time_ns = send_ns },
-				});
+		journal_rec(
+			tx,
+			&(struct fc_journal_rec){
+				.type = FC_JOURNAL_COMMAND,
+				.command = { .cmd_seq = c.cmd_seq,
+					     .command = c.code,
+					     .status = ce.status,
+					     .arg = ce.arg,
+					     .time_ns = send_ns,
+					     .text_len = text != NULL ? (uint16_t)strlen(text) : 0,
+					     .text = text },
+			});
 		if (next != s) {
 			if (next == FC_ROUND_ENDED) {
 				struct fc_dl_end_of_round eor = { .round_id = tx->round_id };

@@ -15,7 +15,8 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
                                       layouts refused by file, line and reason with round 1's
                                       award unchanged; a layout loaded during round 1 played in
                                       round 2; roster add/remove counted exactly from their
-                                      ticks; the audit of the award from the journal
+                                      ticks; the audit of the award from the journal; a
+                                      restart replays the layout and roster commands
   test_replay.py FLOORD skew          a gateway's clock off by tens of ms: floord's per-gateway
                                       offset estimate still crowns the player who was first
   test_replay.py FLOORD retransmit    subscribers' retransmit requests in the capture: events
@@ -601,6 +602,35 @@ def control(floord, work, ok, floorctl):
        r.stdout[:300])
     r = subprocess.run([floorctl, "--floor", floor, "audit", "2"], capture_output=True, text=True)
     ok(r.returncode == 1 and "not been awarded" in r.stderr, "floorctl audit of an unclaimed clue")
+
+    # A restart on the journal replays the roster changes and plays the loaded layout: round 3
+    # starts by itself (auto_start) on layout 2, tag 60 is known, tag 70 is not.
+    with open(floor) as f:
+        text = f.read().replace("auto_start = no", "auto_start = yes")
+    with open(floor, "w") as f:
+        f.write(text)
+    out2 = os.path.join(work, "ctl-restart.pcap")
+    rc, rep2, log = harness.run_floord(floord, floor, [cap], out2, work, "ctl-restart",
+                                       check=False)
+    ok(rc == 0, "the restart runs", log[-300:])
+    if rc == 0:
+        s2, _ = harness.decode(out2)
+        st2 = s2["final_state"]
+        ok([(c["round_id"], c["clue_id"]) for c in st2["claims"]] == [(3, 7)],
+           "restart: round 3 plays the layout loaded before the crash (clue 7, no clue 1)",
+           st2["claims"])
+        ok(rep2["drops"]["pipeline"]["unknown_tag"] == len(fx[tag_of[REMOVED]]),
+           "restart: the added tag is known, every fix of the removed tag is unknown_tag",
+           (rep2["drops"]["pipeline"]["unknown_tag"], len(fx[tag_of[REMOVED]])))
+    # The loaded file changed for the worse since: the restart refuses to guess.
+    with open(files["next.txt"], "w") as f:
+        f.write(BAD_LAYOUT)
+    rc, _, log = harness.run_floord(floord, floor, [cap], out2, work, "ctl-restart-bad",
+                                    check=False)
+    ok(rc == 3 and "journal: command 4 'load layout " + files["next.txt"] in log
+       and files["next.txt"] + ":3: expected" in log,
+       "restart with the loaded layout's file now bad: refused, naming the command and the line",
+       log[-400:])
 
 
 def skew_capture(src, dst, keys, gateway, skew_ns):
