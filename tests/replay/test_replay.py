@@ -17,6 +17,7 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
                                       round 2; roster add/remove counted exactly from their
                                       ticks; the audit of the award from the journal; a
                                       restart replays the layout and roster commands
+  test_replay.py FLOORD control-2rx FLOORCTL  the same on 2 RX x 2 owners
   test_replay.py FLOORD skew          a gateway's clock off by tens of ms: floord's per-gateway
                                       offset estimate still crowns the player who was first
   test_replay.py FLOORD retransmit    subscribers' retransmit requests in the capture: events
@@ -407,7 +408,7 @@ def tag_fixes(capture, keys, tags):
     return out, first
 
 
-def control(floord, work, ok, floorctl):
+def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
     import json as _json
     import subprocess
     import time
@@ -429,7 +430,8 @@ def control(floord, work, ok, floorctl):
     journal = os.path.join(work, "ctl.journal")
     sock = os.path.join(work, "floord.sock")
     floor = os.path.join(work, "ctl.ini")
-    game_floor(floor, short_roster, keys, layout, "rx+owner/tx", journal)
+    nq = game_floor(floor, short_roster, keys, layout, lay, journal)
+    caps = [cap] if nq == 1 else harness.split_by_gateway(cap, nq, os.path.join(work, "ctl.q"))
     with open(floor) as f:
         text = f.read().replace("[roster]", f"auto_start = no\n[control]\nsocket = {sock}\n[roster]")
     with open(floor, "w") as f:
@@ -439,7 +441,8 @@ def control(floord, work, ok, floorctl):
     report = os.path.join(work, "ctl.report.json")
     cmd = [floord, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
            f"--file-prefix={prefix}", "--log-level=*:error",
-           f"--vdev=net_pcap0,rx_pcap={cap},tx_pcap={out}", "--", "--floor", floor, "--replay",
+           "--vdev=net_pcap0," + "".join(f"rx_pcap={c}," for c in caps) + f"tx_pcap={out}",
+           "--", "--floor", floor, "--replay",
            "--pace", "--report-json", report]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -610,7 +613,7 @@ def control(floord, work, ok, floorctl):
     with open(floor, "w") as f:
         f.write(text)
     out2 = os.path.join(work, "ctl-restart.pcap")
-    rc, rep2, log = harness.run_floord(floord, floor, [cap], out2, work, "ctl-restart",
+    rc, rep2, log = harness.run_floord(floord, floor, caps, out2, work, "ctl-restart",
                                        check=False)
     ok(rc == 0, "the restart runs", log[-300:])
     if rc == 0:
@@ -625,7 +628,7 @@ def control(floord, work, ok, floorctl):
     # The loaded file changed for the worse since: the restart refuses to guess.
     with open(files["next.txt"], "w") as f:
         f.write(BAD_LAYOUT)
-    rc, _, log = harness.run_floord(floord, floor, [cap], out2, work, "ctl-restart-bad",
+    rc, _, log = harness.run_floord(floord, floor, caps, out2, work, "ctl-restart-bad",
                                     check=False)
     ok(rc == 3 and "journal: command 4 'load layout " + files["next.txt"] in log
        and files["next.txt"] + ":3: expected" in log,
@@ -754,7 +757,11 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
         {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
          "claims": claims, "recovery": recovery, "skew": skew, "retransmit": retransmit,
-         "control": lambda f, w, o: control(f, w, o, argv[3])}[what](floord, work, ok)
+         "control": lambda f, w, o: control(f, w, o, argv[3]),
+         # the same on 2 RX x 2 owners: every RX's tag cache and the stripe-border routing of
+         # the loaded layout's clue switch at the command's tick
+         "control-2rx": lambda f, w, o: control(f, w, o, argv[3], "2rx-2owners"),
+         }[what](floord, work, ok)
     return ok.exit()
 
 
