@@ -62,14 +62,19 @@ render(const struct fc_dataplane *dp, void (*fn)(const struct fc_dataplane *, FI
 static void
 status(struct fc_dataplane *dp, char *reply, size_t len)
 {
-	uint64_t frames = 0, fixes = 0, applied = 0, claims = 0;
-	uint32_t sn, id, state;
+	uint64_t frames = 0, fixes = 0, applied = 0, claims = 0, layout_id;
+	uint32_t sn, id, state, clues = 0;
 
 	do {
 		sn = rte_seqcount_read_begin(&dp->sync->round.sc);
 		id = dp->sync->round.id;
 		state = dp->sync->round.state;
+		layout_id = dp->sync->round.layout_id;
 	} while (rte_seqcount_read_retry(&dp->sync->round.sc, sn));
+	/* the layout in play: its generation is alive, only this thread frees generations */
+	for (const struct fc_layout_gen *g = dp->layouts; g != NULL; g = g->next)
+		if (g->tx.id == layout_id)
+			clues = g->layout->n_clues;
 	for (uint32_t r = 0; r < dp->n_rx; r++) {
 		frames += dp->rx[r]->st.frames;
 		fixes += dp->rx[r]->st.fixes;
@@ -80,12 +85,13 @@ status(struct fc_dataplane *dp, char *reply, size_t len)
 	}
 	snprintf(reply, len,
 		 "{\"ok\": true, \"round\": {\"id\": %u, \"state\": \"%s\"}, \"ticks\": %" PRIu64
-		 ", \"players\": %u, \"clues\": %u, \"rx_frames\": %" PRIu64 ", \"fixes\": %" PRIu64
+		 ", \"players\": %u, \"roster\": %u, \"layout_id\": %" PRIu64
+		 ", \"clues\": %u, \"rx_frames\": %" PRIu64 ", \"fixes\": %" PRIu64
 		 ", \"applied\": %" PRIu64 ", \"claims\": %" PRIu64 ", \"events\": %" PRIu64
 		 ", \"journal\": \"%s\"}",
 		 id, state < 4 ? round_names[state] : "?", dp->tx->st.ticks, dp->n_players,
-		 dp->layout != NULL ? dp->layout->n_clues : 0, frames, fixes, applied, claims,
-		 dp->tx->st.events, dp->cfg->journal_file);
+		 dp->n_roster, layout_id, clues, frames, fixes, applied, claims, dp->tx->st.events,
+		 dp->cfg->journal_file);
 	/* The human-readable report rides along as "text" (floorctl status prints it). */
 	{
 		char *text = render(dp, fc_dataplane_report);

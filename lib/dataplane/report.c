@@ -243,10 +243,12 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		", \"qualifying\": %" PRIu64 ", \"implausible\": %" PRIu64 ", \"claims\": %" PRIu64
 		", \"claims_held\": %" PRIu64 ", \"events\": %" PRIu64
 		", \"journal_full\": %" PRIu64 ", \"already_awarded\": %" PRIu64
-		", \"durable_waits\": %" PRIu64 ", \"journal_drops\": %" PRIu64 "}",
-		dp->layout != NULL ? dp->layout->n_clues : 0, t.rx.clue_routed, t.own.clue_fixes,
-		t.own.qualifying, t.own.implausible, t.own.claims, t.own.claims_held, tx->events,
-		t.own.journal_full, t.own.already_awarded, tx->durable_waits, tx->journal_drops);
+		", \"durable_waits\": %" PRIu64 ", \"journal_drops\": %" PRIu64
+		", \"layout_id\": %" PRIu64 ", \"stale_claims\": %" PRIu64 "}",
+		dp->tx->layout != NULL ? dp->tx->layout->n_clues : 0, t.rx.clue_routed,
+		t.own.clue_fixes, t.own.qualifying, t.own.implausible, t.own.claims,
+		t.own.claims_held, tx->events, t.own.journal_full, t.own.already_awarded,
+		tx->durable_waits, tx->journal_drops, dp->tx->layout_gen, tx->stale_claims);
 	fprintf(out,
 		", \"retransmit\": {\"requests_rx\": %" PRIu64 ", \"dropped_rx\": %" PRIu64
 		", \"answered\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"ignored\": %" PRIu64

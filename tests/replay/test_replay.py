@@ -535,6 +535,11 @@ def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
         time.sleep(0.3)
         rc, r = ctl("round", "start")
         ok(rc == 0 and r["cmd_seq"] == 7, "round 2 start is taken", r)
+        time.sleep(0.3)
+        rc, st = ctl("status")
+        ok(rc == 0 and st["round"] == {"id": 2, "state": "running"} and st["layout_id"] == 2
+           and st["clues"] == 2 and st["roster"] == 95,
+           "status: round 2 runs on layout 2 (2 clues); 95 roster entries (95 + 1 - 1)", st)
         outp, _ = p.communicate(timeout=30)
     finally:
         if p.poll() is None:
@@ -584,6 +589,9 @@ def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
     t_rem = first + next(c["tick"] for c in st["commands"] if c["cmd_seq"] == 5) - 1
     want = (sum(1 for t in fx[tag_of[ADDED]] if t <= t_add)
             + sum(1 for t in fx[tag_of[REMOVED]] if t > t_rem))
+    ok(rep["game"]["layout_id"] == 2 and rep["game"]["clues"] == 2
+       and rep["game"]["stale_claims"] == 0,
+       "exit report: layout 2 in play, no claim of an old layout left over", rep["game"])
     got = rep["drops"]["pipeline"]["unknown_tag"]
     ok(got == want and sum(1 for t in fx[tag_of[ADDED]] if t <= t_add) > 0
        and sum(1 for t in fx[tag_of[REMOVED]] if t > t_rem) > 0,
