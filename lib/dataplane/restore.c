@@ -118,6 +118,13 @@ fc__restore_layout(struct fc_dataplane *dp, char *err, size_t len)
 		}
 	}
 	dp->next_layout_id = max_id + 1;
+	/* auto_start opens a new round with the first tick: that start takes a waiting layout */
+	if (next != NULL && dp->cfg->auto_start &&
+	    !(r->round_id != 0 &&
+	      (r->round_state == FC_ROUND_RUNNING || r->round_state == FC_ROUND_PAUSED))) {
+		cur = next;
+		next = NULL;
+	}
 	if (cur != NULL) {
 		rc = load(dp, cur, &dp->restored, err, len);
 		if (rc != 0)

@@ -380,6 +380,7 @@ settle_ms = 100
 7,10240,5120,150,30
 8,1000,9000,20,5
 """
+THIRD_LAYOUT = "policy = distance\nsettle_ms = 100\n9,10240,5120,150,70\n"
 BAD_LAYOUT = "policy = distance\nsettle_ms = 100\n7,10240,5120,150\n"
 OFF_FLOOR_LAYOUT = "policy = distance\n7,10240,5120,150,30\n8,30000,5120,150,30\n"
 ADDED, REMOVED = 60, 70  # players who do not converge on the clue (mkcapture: 48 .. 95)
@@ -423,7 +424,7 @@ def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
                      and not line.lower().startswith(f"0x{tag_of[ADDED]:016x},"))
     files = {}
     for name, text in (("next.txt", NEXT_LAYOUT), ("bad.txt", BAD_LAYOUT),
-                       ("offfloor.txt", OFF_FLOOR_LAYOUT)):
+                       ("offfloor.txt", OFF_FLOOR_LAYOUT), ("third.txt", THIRD_LAYOUT)):
         files[name] = os.path.join(work, name)
         with open(files[name], "w") as f:
             f.write(text)
@@ -540,6 +541,9 @@ def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
         ok(rc == 0 and st["round"] == {"id": 2, "state": "running"} and st["layout_id"] == 2
            and st["clues"] == 2 and st["roster"] == 95,
            "status: round 2 runs on layout 2 (2 clues); 95 roster entries (95 + 1 - 1)", st)
+        rc, r = ctl("load", "layout", files["third.txt"])
+        ok(rc == 0 and r["cmd_seq"] == 8 and r["layout_id"] == 3,
+           "load layout during round 2: taken for the round after it (layout 3)", r)
         outp, _ = p.communicate(timeout=30)
     finally:
         if p.poll() is None:
@@ -553,9 +557,10 @@ def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
     st = s["final_state"]
     cmds = [(c["cmd_seq"], c["command"], c["status"], c["arg"]) for c in st["commands"]]
     ok(cmds == [(1, 2, 22, 0), (2, 1, 0, 1), (3, 6, 0, ADDED), (4, 5, 0, 2), (5, 7, 0, REMOVED),
-                (6, 4, 0, 1), (7, 1, 0, 2)],
+                (6, 4, 0, 1), (7, 1, 0, 2), (8, 5, 0, 3)],
        "every command echoed in order: pause refused (EINVAL); start, roster add (player), load "
-       "layout (layout 2), roster remove (player), end, start of round 2 applied", cmds)
+       "layout (layout 2), roster remove (player), end, start of round 2, load layout (layout 3) "
+       "applied", cmds)
     ticks = [c["tick"] for c in st["commands"]]
     ok(ticks == sorted(ticks), "the echoes in the order of the ticks they were applied in", ticks)
 
@@ -614,8 +619,8 @@ def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
     r = subprocess.run([floorctl, "--floor", floor, "audit", "2"], capture_output=True, text=True)
     ok(r.returncode == 1 and "not been awarded" in r.stderr, "floorctl audit of an unclaimed clue")
 
-    # A restart on the journal replays the roster changes and plays the loaded layout: round 3
-    # starts by itself (auto_start) on layout 2, tag 60 is known, tag 70 is not.
+    # A restart on the journal replays the roster changes and the loads: round 3 starts by
+    # itself (auto_start) and takes layout 3, loaded during round 2; tag 60 is known, 70 is not.
     with open(floor) as f:
         text = f.read().replace("auto_start = no", "auto_start = yes")
     with open(floor, "w") as f:
@@ -627,19 +632,19 @@ def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
     if rc == 0:
         s2, _ = harness.decode(out2)
         st2 = s2["final_state"]
-        ok([(c["round_id"], c["clue_id"]) for c in st2["claims"]] == [(3, 7)],
-           "restart: round 3 plays the layout loaded before the crash (clue 7, no clue 1)",
+        ok([(c["round_id"], c["clue_id"]) for c in st2["claims"]] == [(3, 9)],
+           "restart: round 3 plays layout 3, loaded for it before the restart (clue 9 only)",
            st2["claims"])
         ok(rep2["drops"]["pipeline"]["unknown_tag"] == len(fx[tag_of[REMOVED]]),
            "restart: the added tag is known, every fix of the removed tag is unknown_tag",
            (rep2["drops"]["pipeline"]["unknown_tag"], len(fx[tag_of[REMOVED]])))
     # The loaded file changed for the worse since: the restart refuses to guess.
-    with open(files["next.txt"], "w") as f:
+    with open(files["third.txt"], "w") as f:
         f.write(BAD_LAYOUT)
     rc, _, log = harness.run_floord(floord, floor, caps, out2, work, "ctl-restart-bad",
                                     check=False)
-    ok(rc == 3 and "journal: command 4 'load layout " + files["next.txt"] in log
-       and files["next.txt"] + ":3: expected" in log,
+    ok(rc == 3 and "journal: command 8 'load layout " + files["third.txt"] in log
+       and files["third.txt"] + ":3: expected" in log,
        "restart with the loaded layout's file now bad: refused, naming the command and the line",
        log[-400:])
 
