@@ -378,7 +378,7 @@ fc__control_handle(void *arg, const char *request, char *reply, size_t len)
 	if (strncmp(request, "load layout ", 12) == 0 || strcmp(request, "load layout") == 0 ||
 	    strncmp(request, "roster add ", 11) == 0 ||
 	    strncmp(request, "roster remove ", 14) == 0) {
-		if (dp->layout == NULL || dp->cmds == NULL)
+		if (dp->cmds == NULL || (request[0] == 'l' && dp->layout == NULL))
 			refuse(reply, len, "no game: the floor file has no [game] layout");
 		else if (request[0] == 'l')
 			load_layout(dp, request[11] == ' ' ? request + 12 : "", reply, len);

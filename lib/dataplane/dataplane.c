@@ -326,6 +326,13 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 		if (e->team + 1u > dp->n_teams)
 			dp->n_teams = e->team + 1u;
 	}
+	/* floorctl's commands, from the control thread (any thread may enqueue) to TX. */
+	dp->cmds = rte_ring_create_elem("fc_cmds", sizeof(struct fc_cmd), 64, SOCKET_ID_ANY,
+					RING_F_SC_DEQ);
+	if (dp->cmds == NULL) {
+		snprintf(err, len, "command ring: %s", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
 	if (l == NULL)
 		return 0;
 	/* Layout generation 1 (swap.c): discs, arbiters, respawns, TX's clue states. */
@@ -389,13 +396,6 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 	}
 	dp->sync->round.layout_id = g->tx.id;
 	dp->sync->round.discs = &g->discs;
-	/* floorctl's commands, from the control thread (any thread may enqueue) to TX. */
-	dp->cmds = rte_ring_create_elem("fc_cmds", sizeof(struct fc_cmd), 64, SOCKET_ID_ANY,
-					RING_F_SC_DEQ);
-	if (dp->cmds == NULL) {
-		snprintf(err, len, "command ring: %s", rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
 	return 0;
 nomem:
 	snprintf(err, len, "the game: out of memory");
@@ -593,6 +593,9 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 	if (tx->want == NULL || tx->tmp == NULL || tx->sent == NULL)
 		goto nomem;
 	tx->team = dp->team;
+	tx->cmds = dp->cmds; /* floorctl's commands; roster ones also without a layout */
+	tx->journal = dp->opts.journal;
+	tx->journal_producer = dp->n_owners;
 	tx->n_teams = dp->n_teams;
 	tx->max_teams = FC_CFG_MAX_PLAYERS; /* team ids 0 .. 65534: roster add may use any */
 	tx->n_rx = dp->n_rx;
@@ -619,9 +622,7 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 		tx->clue = dp->layouts->tx.clue;
 		tx->layout_gen = dp->layouts->tx.id;
 		tx->next_layout = dp->layouts->next != NULL ? &dp->layouts->next->tx : NULL;
-		tx->journal = dp->opts.journal;
-		tx->journal_producer = dp->n_owners;
-		tx->cmds = dp->cmds;
+
 		initial_round(dp, tx);
 		restore(dp, tx);
 	}

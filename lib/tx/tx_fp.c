@@ -864,10 +864,11 @@ emit_tick(struct fc_tx *tx, uint64_t tick)
 			events = true;
 		}
 		events |= emit_claims(tx, &p, tick, send_ns, tick);
-		events |= apply_commands(tx, &p, tick, send_ns);
-		if (p.m != NULL)
-			pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
 	}
+	/* floorctl's commands: without a layout, only roster ones reach TX (ctl.c) */
+	events |= apply_commands(tx, &p, tick, send_ns);
+	if (p.m != NULL)
+		pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
 	emit_positions(tx, tick, send_ns, events);
 	rt_serve(tx, tick, send_ns);
 	/* Every channel sends at least one packet a tick, so a lost tail shows within a tick. */

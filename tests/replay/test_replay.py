@@ -647,6 +647,65 @@ def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
        and files["third.txt"] + ":3: expected" in log,
        "restart with the loaded layout's file now bad: refused, naming the command and the line",
        log[-400:])
+    if lay == "rx+owner/tx":
+        control_positions_only(floord, work, ok, floorctl)
+
+
+def control_positions_only(floord, work, ok, floorctl):
+    """Without a [game] layout: the roster commands work, the game's are refused."""
+    import json as _json
+    import shutil
+    import time
+
+    cap, roster, keys, _ = harness.make_capture(work, "po", players=20, gateways=2, seconds=2.0)
+    tag0 = harness.mkcapture.load_roster(roster)[0][0]
+    floor, sock = os.path.join(work, "po.ini"), os.path.join(work, "po.sock")
+    harness.write_floor(floor, roster, keys, "rx+owner/tx")
+    with open(floor) as f:
+        text = f.read().replace("[roster]", f"[control]\nsocket = {sock}\n[roster]")
+    with open(floor, "w") as f:
+        f.write(text)
+    prefix, out = f"fcrp-po-{os.getpid()}", os.path.join(work, "po.out.pcap")
+    report = os.path.join(work, "po.json")
+    p = subprocess.Popen([floord, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci",
+                          "--no-shconf", f"--file-prefix={prefix}", "--log-level=*:error",
+                          f"--vdev=net_pcap0,rx_pcap={cap},tx_pcap={out}", "--", "--floor",
+                          floor, "--replay", "--pace", "--report-json", report],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def ctl(*args):
+        r = subprocess.run([floorctl, "--floor", floor, "--json", *args], capture_output=True,
+                           text=True, timeout=10)
+        return r.returncode, _json.loads(r.stdout) if r.stdout.strip() else {}
+
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        rc, r1 = ctl("load", "layout", os.path.join(work, "next.txt"))
+        rc2, r2 = ctl("round", "start")
+        ok(rc == 1 and rc2 == 1 and "no game" in r1.get("error", "")
+           and "no game" in r2.get("error", ""),
+           "positions only: load layout and round commands are refused (no game)", (r1, r2))
+        rc, r = ctl("roster", "remove", f"0x{tag0:x}")
+        ok(rc == 0 and r.get("cmd_seq") == 1, "positions only: roster remove is taken", r)
+        outp, _ = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+    s, _ = harness.decode(out)
+    with open(report) as f:
+        rep = _json.load(f)
+    cmds = [(c["cmd_seq"], c["command"], c["status"], c["arg"])
+            for c in s["final_state"]["commands"]]
+    ok(p.returncode == 0 and cmds == [(1, 7, 0, 0)]
+       and rep["drops"]["pipeline"]["unknown_tag"] > 0,
+       "positions only: the remove is echoed and the tag's later fixes are unknown_tag",
+       (cmds, rep["drops"]["pipeline"], outp[-300:]))
 
 
 def skew_capture(src, dst, keys, gateway, skew_ns):
