@@ -630,9 +630,10 @@ swap_command(struct fc_tx *tx, const struct fc_cmd *c)
 }
 
 /*
- * floorctl's round commands, applied at the start of a tick in their order, each echoed as a
- * COMMAND_ECHO event (status 0, or EINVAL for a command the round's state does not allow) and
- * journaled; an applied one also changes the round (ROUND_STATE, END_OF_ROUND).
+ * floorctl's commands, applied at the start of a tick in their order, each echoed as a
+ * COMMAND_ECHO event (status 0, or EINVAL for a round command the round's state does not
+ * allow) and journaled (load layout and roster ones with their text, for a restart); an
+ * applied round command also changes the round (ROUND_STATE, END_OF_ROUND).
  */
 static bool
 apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
