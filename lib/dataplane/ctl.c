@@ -152,17 +152,13 @@ send_cmd(struct fc_dataplane *dp, struct fc_cmd *c, char *reply, size_t len)
  * built for every role here and waits at TX for the next round start (docs/control.md).
  */
 static void
-load_layout(struct fc_dataplane *dp, const char *path, char *reply, size_t len)
+load_layout_at(struct fc_dataplane *dp, const char *path, char *reply, size_t len)
 {
 	struct fc_game_layout *l = NULL;
 	struct fc_layout_gen *g;
 	struct fc_cmd c = { .code = FC_CMD_LOAD_LAYOUT };
 	char err[FC_CFG_ERR_MAX];
 
-	if (*path == '\0') {
-		refuse(reply, len, "load layout: expected a file");
-		return;
-	}
 	if (fc_game_layout_load(path, &l, err, sizeof(err)) != 0 ||
 	    fc_game_layout_check_floor(l, path, dp->cfg->width_mm, dp->cfg->height_mm, err,
 				       sizeof(err)) != 0) {
@@ -201,6 +197,27 @@ load_layout(struct fc_dataplane *dp, const char *path, char *reply, size_t len)
 		 ", \"clues\": %u, \"applied\": \"from the next round start, echoed as "
 		 "COMMAND_ECHO at the next tick\"}",
 		 c.cmd_seq, g->tx.id, l->n_clues);
+}
+
+/* The file by its absolute path: the journal's copy must mean the same file after a restart. */
+static void
+load_layout(struct fc_dataplane *dp, const char *path, char *reply, size_t len)
+{
+	char err[FC_CFG_ERR_MAX];
+	char *abs;
+
+	if (*path == '\0') {
+		refuse(reply, len, "load layout: expected a file");
+		return;
+	}
+	abs = realpath(path, NULL);
+	if (abs == NULL) {
+		snprintf(err, sizeof(err), "%s: cannot open: %s", path, strerror(errno));
+		refuse(reply, len, err);
+		return;
+	}
+	load_layout_at(dp, abs, reply, len);
+	free(abs);
 }
 
 /* A tag as the roster file writes it: decimal, or hex with 0x; the whole text. */
