@@ -583,7 +583,8 @@ fc__journal_recover_finish(struct fc__jrecover *r, const struct fc__jtail *tail,
 	 * append, so one here came around it (a bug, or a journal written without the guard):
 	 * it is counted, never recovered.
 	 */
-	qsort(r->awards, r->n_awards, sizeof(*r->awards), cmp_award);
+	if (r->n_awards > 1) /* qsort(NULL, 0, ...) is undefined: no awards, no array */
+		qsort(r->awards, r->n_awards, sizeof(*r->awards), cmp_award);
 	for (uint32_t i = 0; i < r->n_awards; i++) {
 		if (n > 0 && r->awards[i].clue_id == r->awards[n - 1].clue_id &&
 		    r->awards[i].respawn == r->awards[n - 1].respawn) {
