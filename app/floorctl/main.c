@@ -4,8 +4,10 @@
  * the journal for audits (docs/control.md). Argument parsing and wiring only.
  *
  *   floorctl (--floor FILE | --socket PATH [--journal PATH]) COMMAND
- *     status | round start | round pause | round resume | round end | audit CLUE
+ *     status | metrics | round start | round pause | round resume | round end
+ *     | load layout FILE | roster add TAG PLAYER TEAM [NAME] | roster remove TAG | audit CLUE
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <inttypes.h>
@@ -27,6 +29,11 @@ usage(FILE *out)
 		     "  metrics                      every counter in Prometheus text format\n"
 		     "  round start|pause|resume|end applied at floord's next tick, echoed on\n"
 		     "                               the downlink as COMMAND_ECHO\n"
+		     "  load layout FILE             a clue layout for the next round start,\n"
+		     "                               checked by floord (FILE:LINE: reason)\n"
+		     "  roster add TAG PLAYER TEAM [NAME]\n"
+		     "  roster remove TAG            the tag's fixes are used (add) or counted as\n"
+		     "                               unknown_tag (remove) from floord's next tick\n"
 		     "  audit CLUE                   who won the clue, when, and the fixes that\n"
 		     "                               decided it, from the journal\n");
 }
@@ -177,8 +184,21 @@ main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = optind; i < argc; i++) {
-		int w = snprintf(request + n, sizeof(request) - n, "%s%s", i > optind ? " " : "",
-				 argv[i]);
+		const char *word = argv[i];
+		char *abs = NULL;
+		int w;
+
+		/* floord opens the layout from its own directory: send the file's absolute path */
+		if (i == optind + 2 && strcmp(argv[optind], "load") == 0) {
+			abs = realpath(word, NULL);
+			if (abs == NULL) {
+				fprintf(stderr, "floorctl: %s: %s\n", word, strerror(errno));
+				return 1;
+			}
+			word = abs;
+		}
+		w = snprintf(request + n, sizeof(request) - n, "%s%s", i > optind ? " " : "", word);
+		free(abs);
 
 		if (w < 0 || (size_t)w >= sizeof(request) - n) {
 			fprintf(stderr, "floorctl: request too long\n");

@@ -161,9 +161,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "floord: %s\n", err);
 		return EXIT_CONFIG;
 	}
+	/* the checks floorctl's load layout makes too: the file, then the clues on the floor */
 	if (cfg.layout_file[0] != '\0' &&
-	    fc_game_layout_load(cfg.layout_file, &layout, err, sizeof(err)) != 0) {
+	    (fc_game_layout_load(cfg.layout_file, &layout, err, sizeof(err)) != 0 ||
+	     fc_game_layout_check_floor(layout, cfg.layout_file, cfg.width_mm, cfg.height_mm, err,
+					sizeof(err)) != 0)) {
 		fprintf(stderr, "floord: %s\n", err);
+		fc_game_layout_free(layout);
 		fc_config_free(&cfg);
 		return EXIT_CONFIG;
 	}

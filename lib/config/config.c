@@ -5,6 +5,7 @@
  * docs/configuration.md, which lists the same keys for operators.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,9 @@ static const struct fc__ini_key floor_keys[] = {
 	  .unit = "ms" },
 
 	{ "roster", "file", FC__INI_PATH, CFG(roster_file), .required = true },
+	/* player ids floorctl's roster add may use: every per-player table is sized at start */
+	{ "roster", "capacity", FC__INI_UINT, CFG(player_capacity), .min = 1,
+	  .max = FC_CFG_MAX_PLAYERS },
 
 	/* the clue layout (docs/game.md); without one, floord tracks positions only */
 	{ "game", "layout", FC__INI_PATH, CFG(layout_file) },
@@ -162,10 +166,27 @@ fc_config_load(struct fc_config *cfg, const char *path, char *err, size_t err_le
 	rc = fc_roster_load(cfg->roster_file, &cfg->roster, &cfg->n_roster, err, err_len);
 	if (rc != 0)
 		goto out;
-	if (cfg->n_roster == 0)
+	if (cfg->n_roster == 0) {
 		rc = fc__ini_fail(&ini, -EINVAL, "roster", "file", "", err, err_len,
 				  "a roster of at least one player (%s has none)",
 				  cfg->roster_file);
+		goto out;
+	}
+	{
+		uint32_t need = 0;
+		char v[16];
+
+		for (uint32_t i = 0; i < cfg->n_roster; i++)
+			if (cfg->roster[i].player + 1u > need)
+				need = cfg->roster[i].player + 1u;
+		snprintf(v, sizeof(v), "%u", cfg->player_capacity);
+		if (cfg->player_capacity == 0)
+			cfg->player_capacity = need;
+		else if (cfg->player_capacity < need)
+			rc = fc__ini_fail(&ini, -EINVAL, "roster", "capacity", v, err, err_len,
+					  "at least %u: %s has player %u", need, cfg->roster_file,
+					  need - 1);
+	}
 out:
 	fc__ini_close(&ini);
 	if (rc != 0)

@@ -81,6 +81,7 @@ struct fc_config {
 	char roster_file[FC_CFG_PATH_MAX];
 	struct fc_roster_entry *roster; /* n_roster entries, owned by the config */
 	uint32_t n_roster;
+	uint32_t player_capacity; /* player ids 0 .. capacity - 1 exist; default the highest + 1 */
 
 	/* [lcores]: lists of lcore ids; one lcore may take several roles */
 	uint32_t rx_lcores[FC_CFG_MAX_LCORES];
@@ -121,6 +122,25 @@ int fc_profile_load(struct fc_port_profile *p, const char *path, char *err, size
  */
 int fc_roster_load(const char *path, struct fc_roster_entry **entries, uint32_t *n, char *err,
 		   size_t err_len);
+
+/*
+ * One roster entry from text "tag_id,player,team[,name]" (the file's syntax, for floorctl's
+ * roster add). Returns 0, or -EINVAL with "WHAT: reason" as fc_roster_load() words it.
+ */
+int fc_roster_parse_entry(const char *what, const char *text, struct fc_roster_entry *e, char *err,
+			  size_t err_len);
+
+/* The index of tag in r[0, n), or -ENOENT. */
+int fc_roster_find_tag(const struct fc_roster_entry *r, uint32_t n, uint64_t tag);
+
+/*
+ * May e join the roster r[0, n)? Returns 0, or with "roster add: reason" in err:
+ *  -EEXIST  its tag is already someone's, or its player already wears a tag;
+ *  -ERANGE  its player id is not below capacity (every per-player table is sized at start);
+ *  -ENOSPC  the roster is full (FC_CFG_MAX_PLAYERS entries).
+ */
+int fc_roster_check_add(const struct fc_roster_entry *r, uint32_t n, uint32_t capacity,
+			const struct fc_roster_entry *e, char *err, size_t err_len);
 
 /* Number of distinct lcores the layout uses (the busy-polling lcores). */
 unsigned int fc_config_lcore_count(const struct fc_config *cfg);

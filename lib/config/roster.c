@@ -134,9 +134,9 @@ check_tags(const char *path, struct tag_line *tl, uint32_t n, char *err, size_t 
 			path, worst, tag, first);
 }
 
+/* Parses "tag_id,player,team[,name]"; where ("FILE:LINE") starts every message. */
 static int
-parse_line(const char *path, unsigned int lineno, char *s, struct fc_roster_entry *e, char *err,
-	   size_t err_len)
+parse_line(const char *where, char *s, struct fc_roster_entry *e, char *err, size_t err_len)
 {
 	char *f[5];
 	unsigned int nf = 0;
@@ -154,30 +154,28 @@ parse_line(const char *path, unsigned int lineno, char *s, struct fc_roster_entr
 	}
 	if (nf < 3 || nf > 4)
 		return fc__fail(err, err_len, -EINVAL,
-				"%s:%u: expected 'tag_id,player,team[,name]', got %s fields", path,
-				lineno, nf < 3 ? "fewer" : "more");
+				"%s: expected 'tag_id,player,team[,name]', got %s fields", where,
+				nf < 3 ? "fewer" : "more");
 	for (unsigned int i = 0; i < nf; i++)
 		f[i] = trim(f[i]);
 	memset(e, 0, sizeof(*e));
 	if (!parse_tag(f[0], &e->tag_id))
 		return fc__fail(
 			err, err_len, -EINVAL,
-			"%s:%u: tag_id '%s': expected a number up to 64 bits, decimal or 0x-hex",
-			path, lineno, f[0]);
+			"%s: tag_id '%s': expected a number up to 64 bits, decimal or 0x-hex",
+			where, f[0]);
 	if (!parse_id(f[1], &e->player))
 		return fc__fail(err, err_len, -EINVAL,
-				"%s:%u: player '%s': expected a number from 0 to 65534", path,
-				lineno, f[1]);
+				"%s: player '%s': expected a number from 0 to 65534", where, f[1]);
 	if (!parse_id(f[2], &e->team))
 		return fc__fail(err, err_len, -EINVAL,
-				"%s:%u: team '%s': expected a number from 0 to 65534", path, lineno,
-				f[2]);
+				"%s: team '%s': expected a number from 0 to 65534", where, f[2]);
 	if (nf == 4) {
 		if (!valid_name(f[3], sizeof(e->name)))
 			return fc__fail(err, err_len, -EINVAL,
-					"%s:%u: name '%s': expected at most %zu characters, no "
+					"%s: name '%s': expected at most %zu characters, no "
 					"quotes or control characters",
-					path, lineno, f[3], sizeof(e->name) - 1);
+					where, f[3], sizeof(e->name) - 1);
 		strcpy(e->name, f[3]);
 	}
 	return 0;
@@ -190,6 +188,7 @@ fc_roster_load(const char *path, struct fc_roster_entry **entries, uint32_t *n, 
 	struct fc_roster_entry *ent = NULL;
 	struct tag_line *tl = NULL;
 	uint32_t *player_line, count = 0, cap = 0;
+	char where[FC_CFG_PATH_MAX + 16];
 	unsigned int lineno = 0;
 	bool first = true;
 	char *line = NULL;
@@ -221,7 +220,8 @@ fc_roster_load(const char *path, struct fc_roster_entry **entries, uint32_t *n, 
 			if (strncmp(s, "tag_id", 6) == 0 && (s[6] == ',' || s[6] == ' '))
 				continue;
 		}
-		rc = parse_line(path, lineno, s, &e, err, err_len);
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		rc = parse_line(where, s, &e, err, err_len);
 		if (rc != 0)
 			break;
 		if (count == FC_CFG_MAX_PLAYERS) {
@@ -268,5 +268,51 @@ fc_roster_load(const char *path, struct fc_roster_entry **entries, uint32_t *n, 
 	}
 	*entries = ent;
 	*n = count;
+	return 0;
+}
+
+int
+fc_roster_parse_entry(const char *what, const char *text, struct fc_roster_entry *e, char *err,
+		      size_t err_len)
+{
+	char buf[FC_CFG_ERR_MAX];
+
+	if (strlen(text) >= sizeof(buf))
+		return fc__fail(err, err_len, -EINVAL, "%s: too long", what);
+	strcpy(buf, text);
+	return parse_line(what, trim(buf), e, err, err_len);
+}
+
+int
+fc_roster_find_tag(const struct fc_roster_entry *r, uint32_t n, uint64_t tag)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (r[i].tag_id == tag)
+			return (int)i;
+	return -ENOENT;
+}
+
+int
+fc_roster_check_add(const struct fc_roster_entry *r, uint32_t n, uint32_t capacity,
+		    const struct fc_roster_entry *e, char *err, size_t err_len)
+{
+	int i = fc_roster_find_tag(r, n, e->tag_id);
+
+	if (i >= 0)
+		return fc__fail(err, err_len, -EEXIST,
+				"roster add: tag_id 0x%" PRIx64 " is already player %u's",
+				e->tag_id, r[i].player);
+	if (e->player >= capacity)
+		return fc__fail(err, err_len, -ERANGE,
+				"roster add: player %u: expected a player id below %u, the "
+				"roster's capacity ([roster] capacity)",
+				e->player, capacity);
+	for (uint32_t k = 0; k < n; k++)
+		if (r[k].player == e->player)
+			return fc__fail(err, err_len, -EEXIST,
+					"roster add: player %u already wears tag_id 0x%" PRIx64,
+					e->player, r[k].tag_id);
+	if (n >= FC_CFG_MAX_PLAYERS)
+		return fc__fail(err, err_len, -ENOSPC, "roster add: the roster has %u entries", n);
 	return 0;
 }

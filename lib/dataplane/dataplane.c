@@ -230,36 +230,42 @@ setup_port(struct fc_dataplane *dp, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * The roster floord starts with: generation 1 of the tag table and the RX tag caches (swap.c),
+ * and the control thread's copy of the entries, which floorctl's roster commands change.
+ * Player ids run below [roster] capacity: every per-player table is sized for them.
+ */
 static int
-setup_tags(struct fc_dataplane *dp, char *err, size_t len)
+setup_roster(struct fc_dataplane *dp, char *err, size_t len)
 {
 	const struct fc_config *c = dp->cfg;
-	struct rte_hash_parameters hp = {
-		.name = "fc_tags",
-		.entries = rte_align32pow2(c->n_roster < 8 ? 16 : c->n_roster * 2),
-		.key_len = sizeof(uint64_t),
-		.hash_func = rte_hash_crc, /* SSE4.2 crc32: a few instructions a tag */
-		.socket_id = dp->port_socket,
-	};
+	struct fc_roster_gen *g;
 
-	dp->tags = rte_hash_create(&hp);
-	if (dp->tags == NULL) {
-		snprintf(err, len, "tag table of %u entries: %s", hp.entries,
-			 rte_strerror(rte_errno));
+	dp->roster = malloc((c->n_roster + 1) * sizeof(*dp->roster));
+	if (dp->roster == NULL) {
+		snprintf(err, len, "the roster: out of memory");
 		return -ENOMEM;
 	}
-	dp->n_players = 0;
-	for (uint32_t i = 0; i < c->n_roster; i++) {
-		const struct fc_roster_entry *e = &c->roster[i];
-		int rc = rte_hash_add_key_data(dp->tags, &e->tag_id, (void *)(uintptr_t)e->player);
+	memcpy(dp->roster, c->roster, c->n_roster * sizeof(*dp->roster));
+	dp->n_roster = c->n_roster;
+	if (fc__restore_roster(dp, err, len) != 0) /* a restart: the journal's roster commands */
+		return -EINVAL;
+	g = fc__roster_gen_build(dp, dp->roster, dp->n_roster, 1, err, len);
+	if (g == NULL)
+		return -ENOMEM;
+	dp->rosters = g;
+	dp->next_roster_gen = 2;
+	for (uint32_t r = 0; r < dp->n_rx; r++) {
+		struct fc_rx *rx = dp->rx[r];
 
-		if (rc != 0) {
-			snprintf(err, len, "tag table: %s", rte_strerror(-rc));
-			return rc;
-		}
-		if (e->player + 1u > dp->n_players)
-			dp->n_players = e->player + 1u;
+		rx->tags = g->view[r].tags;
+		rx->tag_cache = g->view[r].cache;
+		rx->tag_cache_log2 = g->view[r].cache_log2;
+		rx->roster_gen = 1;
+		dp->sync->rx[r].used[FC_TICK_SWAP_ROSTER] = 1;
+		dp->sync->roster.rx[r] = &g->view[r];
 	}
+	dp->sync->roster.gen = 1;
 	return 0;
 }
 
@@ -343,86 +349,89 @@ static int
 setup_game(struct fc_dataplane *dp, char *err, size_t len)
 {
 	const struct fc_game_layout *l = dp->layout;
-	int32_t *x = NULL, *y = NULL;
-	uint32_t *r = NULL;
-	int rc = -ENOMEM;
+	struct fc_layout_gen *g;
 
 	dp->team = rte_zmalloc("fc_team", (dp->n_players + 1) * sizeof(*dp->team), 0);
 	if (dp->team == NULL)
-		goto out;
-	for (uint32_t i = 0; i < dp->cfg->n_roster; i++) {
-		const struct fc_roster_entry *e = &dp->cfg->roster[i];
+		goto nomem;
+	for (uint32_t i = 0; i < dp->n_roster; i++) {
+		const struct fc_roster_entry *e = &dp->roster[i];
 
 		dp->team[e->player] = e->team;
 		if (e->team + 1u > dp->n_teams)
 			dp->n_teams = e->team + 1u;
 	}
-	if (l == NULL)
-		return 0;
-	x = calloc(l->n_clues + 1, sizeof(*x));
-	y = calloc(l->n_clues + 1, sizeof(*y));
-	r = calloc(l->n_clues + 1, sizeof(*r));
-	if (x == NULL || y == NULL || r == NULL)
-		goto out;
-	for (uint32_t i = 0; i < l->n_clues; i++) {
-		x[i] = l->clues[i].x_mm;
-		y[i] = l->clues[i].y_mm;
-		r[i] = l->clues[i].radius_mm;
-	}
-	if (fc_disc_index_build(&dp->discs, &dp->geom, x, y, r, l->n_clues) != 0)
-		goto out;
-	for (uint32_t o = 0; o < dp->n_owners; o++) {
-		struct fc_owner *ow = dp->owner[o];
-		int sock = fc__lcore_socket(dp->cfg->owner_lcores[o]);
-		size_t sz = fc_arbiter_mem_size(l, dp->n_players);
-		char name[RTE_RING_NAMESIZE];
-		void *mem = rte_zmalloc_socket("fc_arbiter", sz, RTE_CACHE_LINE_SIZE, sock);
-
-		if (mem == NULL || fc_arbiter_init(&ow->arb, mem, sz, l, dp->n_players, 0) != 0) {
-			rte_free(mem);
-			snprintf(err, len, "owner %u: the arbiter (%zu bytes) on socket %d", o, sz,
-				 sock);
-			goto out;
-		}
-		if (snprintf(name, sizeof(name), "fc_claims%u", o) >= (int)sizeof(name))
-			goto out;
-		/* Claims are rare (one per clue and round) and a full ring only delays TX. */
-		dp->claims[o] = rte_ring_create_elem(name, sizeof(struct fc_claim_ev), 256, sock,
-						     RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (dp->claims[o] == NULL) {
-			snprintf(err, len, "owner %u: claim ring: %s", o, rte_strerror(rte_errno));
-			goto out;
-		}
-		ow->discs = &dp->discs;
-		ow->layout = l;
-		ow->geom = &dp->geom;
-		ow->team = dp->team;
-		ow->claims = dp->claims[o];
-		ow->journal = dp->opts.journal;
-		ow->round_id = round_after(dp->opts.recovered);
-		ow->respawns = rte_zmalloc_socket(
-			"fc_respawns", (l->n_clues + 1) * sizeof(*ow->respawns), 0, sock);
-		if (ow->respawns == NULL)
-			goto out;
-	}
-	restore_arbiters(dp);
-	for (uint32_t i = 0; i < dp->n_rx; i++)
-		dp->rx[i]->discs = &dp->discs;
 	/* floorctl's commands, from the control thread (any thread may enqueue) to TX. */
 	dp->cmds = rte_ring_create_elem("fc_cmds", sizeof(struct fc_cmd), 64, SOCKET_ID_ANY,
 					RING_F_SC_DEQ);
 	if (dp->cmds == NULL) {
 		snprintf(err, len, "command ring: %s", rte_strerror(rte_errno));
-		goto out;
+		return -ENOMEM;
 	}
-	rc = 0;
-out:
-	free(x);
-	free(y);
-	free(r);
-	if (rc != 0 && err[0] == '\0')
-		snprintf(err, len, "the game: out of memory");
-	return rc;
+	if (l == NULL)
+		return 0;
+	/* Layout generation 1 (swap.c): discs, arbiters, respawns, TX's clue states. */
+	if (fc__restore_layout(dp, err, len) != 0) /* a restart: the journal's load layouts */
+		return -EINVAL;
+	if (dp->restored != NULL)
+		l = dp->restored;
+	g = fc__layout_gen_build(dp, l, dp->restored != NULL, dp->restored_id, err, len);
+	if (g == NULL)
+		return -ENOMEM;
+	dp->restored = NULL; /* the generation has it */
+	dp->layouts = g;
+	dp->layout = l;
+	if (dp->restored_next != NULL) {
+		/* loaded after the round that ran started: it waits for the next round start */
+		struct fc_layout_gen *n = fc__layout_gen_build(dp, dp->restored_next, true,
+							       dp->restored_next_id, err, len);
+
+		if (n == NULL)
+			return -ENOMEM;
+		dp->restored_next = NULL;
+		snprintf(n->text, sizeof(n->text), "%s", dp->restored_next_text);
+		n->tx.text = n->text;
+		g->next = n;
+	}
+	for (uint32_t o = 0; o < dp->n_owners; o++) {
+		struct fc_owner *ow = dp->owner[o];
+		int sock = fc__lcore_socket(dp->cfg->owner_lcores[o]);
+		char name[RTE_RING_NAMESIZE];
+
+		if (snprintf(name, sizeof(name), "fc_claims%u", o) >= (int)sizeof(name))
+			return -ENAMETOOLONG;
+		/* Claims are rare (one per clue and round) and a full ring only delays TX. */
+		dp->claims[o] = rte_ring_create_elem(name, sizeof(struct fc_claim_ev), 256, sock,
+						     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (dp->claims[o] == NULL) {
+			snprintf(err, len, "owner %u: claim ring: %s", o, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		ow->arb = g->game[o].arb;
+		ow->layout = g->game[o].layout;
+		ow->discs = &g->discs;
+		ow->respawns = g->game[o].respawns;
+		ow->layout_gen = g->tx.id;
+		dp->sync->owner[o].used_layout = g->tx.id;
+		dp->sync->round.game[o] = &g->game[o];
+		ow->geom = &dp->geom;
+		ow->team = dp->team;
+		ow->claims = dp->claims[o];
+		ow->journal = dp->opts.journal;
+		ow->round_id = round_after(dp->opts.recovered);
+	}
+	for (uint32_t i = 0; i < dp->n_rx; i++) {
+		dp->rx[i]->discs = &g->discs;
+		dp->rx[i]->layout_gen = g->tx.id;
+		dp->sync->rx[i].used[FC_TICK_SWAP_LAYOUT] = g->tx.id;
+	}
+	dp->sync->round.layout_id = g->tx.id;
+	dp->sync->round.discs = &g->discs;
+	restore_arbiters(dp);
+	return 0;
+nomem:
+	snprintf(err, len, "the game: out of memory");
+	return -ENOMEM;
 }
 
 static int
@@ -481,28 +490,6 @@ setup_rx(struct fc_dataplane *dp, char *err, size_t len)
 		if (rx->clock == NULL) {
 			snprintf(err, len, "RX %u: out of memory on socket %d", r, sock);
 			return -ENOMEM;
-		}
-		rx->tags = dp->tags;
-		/* The tag cache: 4 slots a roster entry (at least 1024), on this RX's node. */
-		rx->tag_cache_log2 = 10;
-		while ((UINT32_C(1) << rx->tag_cache_log2) < 4 * dp->cfg->n_roster &&
-		       rx->tag_cache_log2 < 24)
-			rx->tag_cache_log2++;
-		rx->tag_cache = rte_zmalloc_socket("fc_tag_cache",
-						   (sizeof(*rx->tag_cache)) << rx->tag_cache_log2,
-						   RTE_CACHE_LINE_SIZE, sock);
-		if (rx->tag_cache == NULL) {
-			snprintf(err, len, "RX %u: tag cache: out of memory on socket %d", r, sock);
-			return -ENOMEM;
-		}
-		for (uint32_t i = 0; i < dp->cfg->n_roster; i++) {
-			const struct fc_roster_entry *e = &dp->cfg->roster[i];
-			struct fc_tag_slot *c =
-				&rx->tag_cache[fc_tag_slot_of(e->tag_id, rx->tag_cache_log2)];
-
-			if (c->player1 == 0) /* a collision stays with the rte_hash */
-				*c = (struct fc_tag_slot){ .tag = e->tag_id,
-							   .player1 = e->player + 1u };
 		}
 		rx->geom = &dp->geom;
 		rx->sync = dp->sync;
@@ -646,7 +633,11 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 	if (tx->want == NULL || tx->tmp == NULL || tx->sent == NULL)
 		goto nomem;
 	tx->team = dp->team;
+	tx->cmds = dp->cmds; /* floorctl's commands; roster ones also without a layout */
+	tx->journal = dp->opts.journal;
+	tx->journal_producer = dp->n_owners;
 	tx->n_teams = dp->n_teams;
+	tx->max_teams = FC_CFG_MAX_PLAYERS; /* team ids 0 .. 65534: roster add may use any */
 	tx->n_rx = dp->n_rx;
 	tx->rt_port = dp->cfg->rt_port;
 	for (uint32_t r = 0; r < dp->n_rx; r++)
@@ -664,17 +655,14 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 		tx->score = rte_zmalloc_socket("fc_tx_score", (dp->n_players + 1) * sizeof(int32_t),
 					       0, sock);
 		tx->team_score = rte_zmalloc_socket("fc_tx_team_score",
-						    (dp->n_teams + 1) * sizeof(int32_t), 0, sock);
-		tx->clue = rte_zmalloc_socket(
-			"fc_tx_clue", (dp->layout->n_clues + 1) * sizeof(*tx->clue), 0, sock);
-		if (tx->score == NULL || tx->team_score == NULL || tx->clue == NULL)
+						    (tx->max_teams + 1) * sizeof(int32_t), 0, sock);
+		if (tx->score == NULL || tx->team_score == NULL)
 			goto nomem;
-		for (uint32_t i = 0; i < dp->layout->n_clues; i++)
-			tx->clue[i] = (struct fc_tx_clue){ .winner = FC_PLAYER_NONE,
-							   .state = FC_CLUE_OPEN };
-		tx->journal = dp->opts.journal;
-		tx->journal_producer = dp->n_owners;
-		tx->cmds = dp->cmds;
+		tx->cur_layout = &dp->layouts->tx;
+		tx->clue = dp->layouts->tx.clue;
+		tx->layout_gen = dp->layouts->tx.id;
+		tx->next_layout = dp->layouts->next != NULL ? &dp->layouts->next->tx : NULL;
+
 		initial_round(dp, tx);
 		restore(dp, tx);
 	}
@@ -704,6 +692,9 @@ fc_dataplane_create(const struct fc_config *cfg, const struct fc_dataplane_opts 
 		err[0] = '\0';
 	dp->n_rx = cfg->n_rx;
 	dp->n_owners = cfg->n_owners;
+	dp->n_players = cfg->player_capacity;
+	dp->restored_id = 1; /* the floor file's layout, unless a restart replays a load */
+	dp->next_layout_id = 2;
 	/* Replay's clock is the capture's: the TSC only times latencies there. */
 	dp->tsc_hz = opts->replay ? rte_get_tsc_hz() : measure_tsc_hz();
 	fc_geom_init(&dp->geom, cfg->width_mm, cfg->height_mm, cfg->cell_shift, cfg->n_owners);
@@ -718,8 +709,9 @@ fc_dataplane_create(const struct fc_config *cfg, const struct fc_dataplane_opts 
 	dp->sync->n_owners = dp->n_owners;
 
 	if ((rc = plan_lcores(dp, err, err_len)) != 0 || (rc = setup_port(dp, err, err_len)) != 0 ||
-	    (rc = setup_tags(dp, err, err_len)) != 0 || (rc = setup_rings(dp, err, err_len)) != 0 ||
-	    (rc = setup_rx(dp, err, err_len)) != 0 || (rc = setup_owners(dp, err, err_len)) != 0 ||
+	    (rc = setup_rings(dp, err, err_len)) != 0 || (rc = setup_rx(dp, err, err_len)) != 0 ||
+	    (rc = setup_roster(dp, err, err_len)) != 0 ||
+	    (rc = setup_owners(dp, err, err_len)) != 0 ||
 	    (rc = setup_game(dp, err, err_len)) != 0 || (rc = setup_tx(dp, err, err_len)) != 0) {
 		fc_dataplane_free(dp);
 		rte_errno = rc < 0 ? -rc : rc;
@@ -836,7 +828,6 @@ fc_dataplane_free(struct fc_dataplane *dp)
 		if (dp->rx[r] != NULL) {
 			fc_gw_table_free(dp->rx[r]->gw);
 			rte_free(dp->rx[r]->clock);
-			rte_free(dp->rx[r]->tag_cache);
 			rte_ring_free(dp->rx[r]->rt_ring);
 		}
 		rte_free(dp->rx[r]);
@@ -844,15 +835,16 @@ fc_dataplane_free(struct fc_dataplane *dp)
 			rte_ring_free(dp->ring[r][o]);
 	}
 	for (uint32_t o = 0; o < FC_TICK_MAX_OWNERS; o++) {
-		if (dp->owner[o] != NULL) {
+		if (dp->owner[o] != NULL)
 			fc_owner_state_free(&dp->owner[o]->state);
-			rte_free(dp->owner[o]
-					 ->arb); /* the arbiter lives at the start of its block */
-		}
 		rte_free(dp->owner[o]);
 		rte_ring_free(dp->claims[o]);
 	}
-	fc_disc_index_free(&dp->discs);
+	if (dp->sync != NULL)
+		fc__gen_collect(dp, true); /* tag tables, caches, discs, arbiters, clue states */
+	free(dp->roster);
+	fc_game_layout_free(dp->restored);
+	fc_game_layout_free(dp->restored_next);
 	rte_ring_free(dp->cmds);
 	rte_free(dp->team);
 	if (dp->tx != NULL) {
@@ -861,11 +853,9 @@ fc_dataplane_free(struct fc_dataplane *dp)
 		rte_free(dp->tx->sent);
 		rte_free(dp->tx->score);
 		rte_free(dp->tx->team_score);
-		rte_free(dp->tx->clue);
 		rte_free(dp->tx->history);
 		rte_free(dp->tx);
 	}
-	rte_hash_free(dp->tags);
 	rte_mempool_free(dp->pool);
 	rte_free(dp->sync);
 	rte_free(dp);

@@ -14,10 +14,34 @@
 #include "fc_control.h"
 #include "fc_dataplane.h"
 #include "fc_grid.h"
+#include "fc_journal.h"
 #include "fc_owner.h"
 #include "fc_rx.h"
 #include "fc_tick.h"
 #include "fc_tx.h"
+
+/*
+ * A layout generation (swap.c): everything the roles read to play one clue layout, built off
+ * the packet path; tx is what TX publishes. The control thread keeps the list, oldest first.
+ */
+struct fc_layout_gen {
+	struct fc_tx_layout tx;
+	const struct fc_game_layout *layout;
+	bool owned; /* the generation frees layout (floord's start layout is main's) */
+	struct fc_disc_index discs;
+	struct fc_owner_game game[FC_TICK_MAX_OWNERS];
+	char text[FC_JOURNAL_TEXT_MAX + 1]; /* "load layout PATH": the journal's copy */
+	struct fc_layout_gen *next;
+};
+
+/* A roster generation (swap.c): the tag table and each RX's tag cache for one roster. */
+struct fc_roster_gen {
+	struct fc_tx_roster tx;
+	struct rte_hash *tags;
+	struct fc_rx_tags view[FC_TICK_MAX_RX];
+	char text[FC_JOURNAL_TEXT_MAX + 1]; /* "roster add ...": the journal's copy */
+	struct fc_roster_gen *next;
+};
 
 /* The roles one lcore runs. */
 struct fc_lcore_plan {
@@ -41,17 +65,28 @@ struct fc_dataplane {
 	uint32_t n_owners;
 	uint32_t mbufs;
 	struct rte_mempool *pool;
-	struct rte_hash *tags;
 	struct fc_geom geom;
 	struct fc_tick_sync *sync;
 	struct fc_rx *rx[FC_TICK_MAX_RX];
 	struct fc_owner *owner[FC_TICK_MAX_OWNERS];
 	struct fc_tx *tx;
-	const struct fc_game_layout *layout;
-	struct fc_disc_index discs;
-	uint32_t restored_clues; /* clues DECIDED again from the journal at a restart */
-	uint16_t *team;          /* player -> team, from the roster */
+	const struct fc_game_layout *layout; /* the one floord started on (main's) */
+	uint32_t restored_clues;             /* clues DECIDED again from the journal at a restart */
+	uint16_t *team;                      /* player -> team, from the roster (TX adds) */
 	uint32_t n_teams;
+	/* the generations (swap.c) and what the control thread alone reads and writes */
+	struct fc_layout_gen *layouts;
+	struct fc_roster_gen *rosters;
+	struct fc_roster_entry *roster; /* the roster after every command taken (malloc) */
+	uint32_t n_roster;
+	uint64_t next_layout_id;
+	uint64_t next_roster_gen;
+	/* a restart (restore.c): the layout the round plays and the one loaded after it */
+	struct fc_game_layout *restored;      /* NULL: the floor file's (dp->layout) */
+	uint64_t restored_id;                 /* its layout id; 1 without a restart */
+	struct fc_game_layout *restored_next; /* loaded, waiting for a round start; or NULL */
+	uint64_t restored_next_id;
+	char restored_next_text[FC_JOURNAL_TEXT_MAX + 1];
 	struct rte_ring *claims[FC_TICK_MAX_OWNERS];
 	struct rte_ring *cmds;      /* floorctl's commands to TX */
 	struct fc_control *control; /* the control socket's server, NULL if none */
@@ -70,6 +105,38 @@ void fc__report_metrics(const struct fc_dataplane *dp, FILE *out);
 
 /* The control socket's request handler (ctl.c). */
 void fc__control_handle(void *arg, const char *request, char *reply, size_t len);
+
+/*
+ * Generations (swap.c). The builders return NULL with a message in err; a layout generation
+ * frees l only if owned. fc__gen_collect() frees the generations no role reads any more (all:
+ * every one, at exit).
+ */
+struct fc_layout_gen *fc__layout_gen_build(struct fc_dataplane *dp, const struct fc_game_layout *l,
+					   bool owned, uint64_t id, char *err, size_t len);
+void fc__layout_gen_free(struct fc_layout_gen *g);
+struct fc_roster_gen *fc__roster_gen_build(struct fc_dataplane *dp, const struct fc_roster_entry *e,
+					   uint32_t n, uint64_t gen, char *err, size_t len);
+void fc__roster_gen_free(struct fc_roster_gen *g);
+void fc__gen_collect(struct fc_dataplane *dp, bool all);
+
+/*
+ * The roster after "roster add TAG PLAYER TEAM [NAME]" (add) or "roster remove TAG" (args:
+ * what follows the command's words), checked against dp->roster and dp->n_players (ctl.c).
+ * Returns 0 with the entry added or removed in *e and a new array in *out, or -errno with
+ * the reason in err; dp is not changed.
+ */
+int fc__roster_change(const struct fc_dataplane *dp, bool add, const char *args,
+		      struct fc_roster_entry *e, struct fc_roster_entry **out, uint32_t *n_out,
+		      char *err, size_t len);
+
+/*
+ * A restart on a journal (restore.c): the roster changes and the layouts the journal's COMMAND
+ * records took, replayed onto the floor file's: fc__restore_roster() changes dp->roster before
+ * the tag tables are built, fc__restore_layout() says which layout the round plays (and which
+ * one waits for the next round start). -errno with the command and the reason in err.
+ */
+int fc__restore_roster(struct fc_dataplane *dp, char *err, size_t len);
+int fc__restore_layout(struct fc_dataplane *dp, char *err, size_t len);
 
 /* Socket of an lcore, clamped to a usable index (DPDK reports -1 for "unknown"). */
 int fc__lcore_socket(unsigned int lcore);

@@ -200,13 +200,13 @@ fc_dataplane_report(const struct fc_dataplane *dp, FILE *out)
 		"  owners       %" PRIu64 " applied, %" PRIu64 " older (reordered), %" PRIu64
 		" duplicates; ring high-water %u of %u\n",
 		t.own.applied, t.own.older, t.own.duplicates, t.ring_hwm_max, dp->cfg->ring_size);
-	if (dp->layout != NULL)
+	if (dp->tx->layout != NULL)
 		fprintf(out,
 			"  game         %u clues: %" PRIu64 " claims (%" PRIu64
 			" announced before their tick's end), %" PRIu64 " reopened, %" PRIu64
 			" events; %" PRIu64 " fixes near clues, %" PRIu64 " qualifying, %" PRIu64
 			" implausible\n",
-			dp->layout->n_clues, t.own.claims, tx->claims_asap, tx->reopened,
+			dp->tx->layout->n_clues, t.own.claims, tx->claims_asap, tx->reopened,
 			tx->events, t.own.clue_fixes, t.own.qualifying, t.own.implausible);
 	hist_text(out, dp, "latency      RX burst -> applied", &t.own.lat_tsc);
 	if (tx->claim_tsc.count > 0)
@@ -272,11 +272,13 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		", \"journal_full\": %" PRIu64 ", \"already_awarded\": %" PRIu64
 		", \"durable_waits\": %" PRIu64 ", \"journal_drops\": %" PRIu64
 		", \"claims_asap\": %" PRIu64 ", \"reopened\": %" PRIu64
-		", \"restored_clues\": %u}",
-		dp->layout != NULL ? dp->layout->n_clues : 0, t.rx.clue_routed, t.own.clue_fixes,
-		t.own.qualifying, t.own.implausible, t.own.claims, t.own.claims_held, tx->events,
-		t.own.journal_full, t.own.already_awarded, tx->durable_waits, tx->journal_drops,
-		tx->claims_asap, tx->reopened, dp->restored_clues);
+		", \"restored_clues\": %u, \"layout_id\": %" PRIu64 ", \"stale_claims\": %" PRIu64
+		"}",
+		dp->tx->layout != NULL ? dp->tx->layout->n_clues : 0, t.rx.clue_routed,
+		t.own.clue_fixes, t.own.qualifying, t.own.implausible, t.own.claims,
+		t.own.claims_held, tx->events, t.own.journal_full, t.own.already_awarded,
+		tx->durable_waits, tx->journal_drops, tx->claims_asap, tx->reopened,
+		dp->restored_clues, dp->tx->layout_gen, tx->stale_claims);
 	fprintf(out,
 		", \"retransmit\": {\"requests_rx\": %" PRIu64 ", \"dropped_rx\": %" PRIu64
 		", \"answered\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"ignored\": %" PRIu64

@@ -36,6 +36,16 @@
  */
 int fc_game_layout_load(const char *path, struct fc_game_layout **out, char *err, size_t err_len);
 
+/*
+ * Checks a loaded layout against the floor it is played on: every clue's centre must lie on the
+ * floor, 0 <= x < width_mm and 0 <= y < height_mm (a clue off the floor could never be reached,
+ * and no shard would be its home). path names the file in the message. Returns 0, or -EINVAL
+ * with "FILE:LINE: clue ID at (X, Y) mm is outside the floor (W x H mm)" for the first such
+ * clue in the file. floord makes this check at start and for floorctl's load layout.
+ */
+int fc_game_layout_check_floor(const struct fc_game_layout *l, const char *path, uint32_t width_mm,
+			       uint32_t height_mm, char *err, size_t err_len);
+
 /* Frees a layout from fc_game_layout_load(); NULL is accepted. */
 void fc_game_layout_free(struct fc_game_layout *l);
 

@@ -447,6 +447,27 @@ fc_game_layout_load(const char *path, struct fc_game_layout **out, char *err, si
 	return 0;
 }
 
+int
+fc_game_layout_check_floor(const struct fc_game_layout *l, const char *path, uint32_t width_mm,
+			   uint32_t height_mm, char *err, size_t err_len)
+{
+	const struct fc_game_clue *bad = NULL;
+
+	/* The clue a reader meets first: clues are sorted by id, the message names a line. */
+	for (uint32_t i = 0; i < l->n_clues; i++) {
+		const struct fc_game_clue *c = &l->clues[i];
+
+		if (((uint32_t)c->x_mm >= width_mm || (uint32_t)c->y_mm >= height_mm) &&
+		    (bad == NULL || c->line < bad->line))
+			bad = c;
+	}
+	if (bad == NULL)
+		return 0;
+	return fail(err, err_len, -EINVAL,
+		    "%s:%u: clue %u at (%d, %d) mm is outside the floor (%u x %u mm)", path,
+		    bad->line, bad->clue_id, bad->x_mm, bad->y_mm, width_mm, height_mm);
+}
+
 void
 fc_game_layout_free(struct fc_game_layout *l)
 {

@@ -95,12 +95,21 @@ struct fc_journal_round {
 	uint64_t time_ns; /* floord's clock at the change */
 };
 
+#define FC_JOURNAL_TEXT_MAX 255u /* bytes of a command's text */
+
 struct fc_journal_command {
 	uint64_t cmd_seq; /* >= 1, floord's arrival order */
 	uint16_t command; /* docs/protocol.md COMMAND_ECHO codes */
 	uint16_t status;  /* 0 applied, otherwise a positive errno */
 	uint32_t arg;
 	uint64_t time_ns;
+	/*
+	 * The command as floord took it, for those a restart replays (load layout FILE, roster
+	 * add/remove: docs/control.md); text_len 0: none, the v1 record. Read back, text points
+	 * into the scan's buffer (valid during the callback) and is not NUL-terminated.
+	 */
+	uint16_t text_len; /* 0 .. FC_JOURNAL_TEXT_MAX */
+	const char *text;
 };
 
 struct fc_journal_session {
@@ -170,6 +179,14 @@ struct fc_journal_team_score {
 	int32_t total;
 };
 
+/* A command a restart replays: load layout, roster add/remove, and applied round starts. */
+struct fc_journal_replay_cmd {
+	uint64_t cmd_seq;
+	uint16_t command;
+	uint32_t arg;
+	char text[FC_JOURNAL_TEXT_MAX + 1]; /* NUL-terminated; "" for a round start */
+};
+
 struct fc_journal_recovered {
 	uint64_t records;         /* valid records in the file */
 	uint64_t next_seq;        /* the seq the next record gets */
@@ -188,9 +205,11 @@ struct fc_journal_recovered {
 	struct fc_journal_player_score *players; /* sorted by player */
 	uint32_t n_teams;
 	struct fc_journal_team_score *teams; /* sorted by team */
-	uint64_t torn_offset;                /* where a torn tail was cut off; 0 if none */
-	uint64_t torn_bytes;                 /* how many bytes were cut off */
-	char torn_reason[96];                /* why the tail was judged torn */
+	uint32_t n_replay; /* every applied COMMAND with a text, and every applied round start */
+	struct fc_journal_replay_cmd *replay; /* in file order (one producer: TX's order) */
+	uint64_t torn_offset;                 /* where a torn tail was cut off; 0 if none */
+	uint64_t torn_bytes;                  /* how many bytes were cut off */
+	char torn_reason[96];                 /* why the tail was judged torn */
 };
 
 struct fc_journal_stats {

@@ -106,7 +106,8 @@ encode_fixed(uint8_t *b, const struct fc_journal_rec *rec, unsigned int producer
 	case FC_JOURNAL_COMMAND: {
 		const struct fc_journal_command *c = &rec->command;
 
-		if (c->cmd_seq == 0)
+		if (c->cmd_seq == 0 || c->text_len > FC_JOURNAL_TEXT_MAX ||
+		    (c->text_len > 0 && c->text == NULL))
 			return 0;
 		fc__put64(body + 0, c->cmd_seq);
 		fc__put16(body + 8, c->command);
@@ -114,6 +115,11 @@ encode_fixed(uint8_t *b, const struct fc_journal_rec *rec, unsigned int producer
 		fc__put32(body + 12, c->arg);
 		fc__put64(body + 16, c->time_ns);
 		body_len = FC__J_COMMAND_BODY;
+		if (c->text_len > 0) {
+			/* grown at its end (section 7): the text's length, then the text, padded */
+			fc__put16(body + 24, c->text_len);
+			body_len = FC__J_COMMAND_TEXT + ((c->text_len + 7u) & ~7u);
+		}
 		break;
 	}
 	case FC_JOURNAL_SESSION:
@@ -124,7 +130,9 @@ encode_fixed(uint8_t *b, const struct fc_journal_rec *rec, unsigned int producer
 	default:
 		return 0;
 	}
-	if (rec->type != FC_JOURNAL_AWARD)
+	if (rec->type == FC_JOURNAL_COMMAND && rec->command.text_len > 0)
+		*fixed = FC__J_REC_HDR + FC__J_COMMAND_TEXT; /* the text follows */
+	else if (rec->type != FC_JOURNAL_AWARD)
 		*fixed = FC__J_REC_HDR + body_len;
 	/* every v1 body is a multiple of 8 long, so no padding is ever needed */
 	fc__put32(b + 4, FC__J_REC_HDR + body_len);
@@ -257,6 +265,12 @@ fc_journal_append(struct fc_journal *j, unsigned int producer, const struct fc_j
 	}
 	pos = head * FC_JOURNAL_SLOT;
 	ring_put(r, pos, fixed, fixed_len);
+	if (rec->type == FC_JOURNAL_COMMAND && rec->command.text_len > 0) {
+		uint8_t text[FC_JOURNAL_TEXT_MAX + 8] = { 0 }; /* zero padding to a multiple of 8 */
+
+		memcpy(text, rec->command.text, rec->command.text_len);
+		ring_put(r, pos + fixed_len, text, (rec->command.text_len + 7u) & ~7u);
+	}
 	if (rec->type == FC_JOURNAL_AWARD) {
 		uint8_t fb[FC__J_FIX_LEN];
 

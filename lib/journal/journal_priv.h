@@ -39,6 +39,7 @@
 #define FC__J_SCORE_BODY   24u
 #define FC__J_ROUND_BODY   32u
 #define FC__J_COMMAND_BODY 24u
+#define FC__J_COMMAND_TEXT 32u /* where a COMMAND's text starts (its length at 24) */
 #define FC__J_SESSION_BODY 16u
 /* The largest fixed part (header + body without fixes): what a producer stages on its stack. */
 #define FC__J_FIXED_MAX    (FC__J_REC_HDR + FC__J_AWARD_BODY)

@@ -237,6 +237,17 @@ decode(const uint8_t *p, uint32_t len, struct fc_journal_entry *e, struct fc_jou
 		c->status = fc__get16(b + 10);
 		c->arg = fc__get32(b + 12);
 		c->time_ns = fc__get64(b + 16);
+		if (body >= FC__J_COMMAND_TEXT) {
+			c->text_len = fc__get16(b + 24);
+			if (c->text_len > FC_JOURNAL_TEXT_MAX ||
+			    FC__J_COMMAND_TEXT + (uint32_t)c->text_len > body) {
+				snprintf(what, what_len,
+					 "command text of %u bytes does not fit its %u-byte body",
+					 c->text_len, body);
+				return -EBADMSG;
+			}
+			c->text = (const char *)(b + FC__J_COMMAND_TEXT);
+		}
 		break;
 	}
 	case FC_JOURNAL_SESSION:
@@ -363,6 +374,8 @@ struct fc__jrecover {
 	uint32_t time_ms;   /* from its last ROUND record */
 	uint64_t round_cmd; /* idem */
 	uint64_t max_cmd_seq;
+	struct fc_journal_replay_cmd *replay; /* applied commands a restart replays */
+	uint32_t n_replay, cap_replay;
 	uint32_t session;
 	struct fc_journal_clue_award *awards; /* of the round, in file order */
 	uint32_t n_awards, cap_awards;
@@ -400,6 +413,7 @@ fc__journal_recover_free(struct fc__jrecover *r)
 	if (r == NULL)
 		return;
 	free(r->awards);
+	free(r->replay);
 	free(r->ptotal);
 	free(r->pteam);
 	free(r->pseen);
@@ -494,10 +508,32 @@ fc__journal_recover_cb(const struct fc_journal_entry *e, void *arg)
 		r->round_cmd = rd->cmd_seq;
 		break;
 	}
-	case FC_JOURNAL_COMMAND:
-		if (e->rec.command.cmd_seq > r->max_cmd_seq)
-			r->max_cmd_seq = e->rec.command.cmd_seq;
+	case FC_JOURNAL_COMMAND: {
+		const struct fc_journal_command *c = &e->rec.command;
+
+		if (c->cmd_seq > r->max_cmd_seq)
+			r->max_cmd_seq = c->cmd_seq;
+		/* what a restart replays: applied commands with a text, and round starts */
+		if (c->status != 0 || (c->text_len == 0 && c->command != 1))
+			break;
+		if (r->n_replay == r->cap_replay) {
+			uint32_t cap = r->cap_replay ? 2 * r->cap_replay : 16;
+			void *p = realloc(r->replay, cap * sizeof(*r->replay));
+
+			if (p == NULL)
+				return -ENOMEM;
+			r->replay = p;
+			r->cap_replay = cap;
+		}
+		r->replay[r->n_replay] = (struct fc_journal_replay_cmd){ .cmd_seq = c->cmd_seq,
+									 .command = c->command,
+									 .arg = c->arg };
+		if (c->text_len > 0)
+			memcpy(r->replay[r->n_replay].text, c->text, c->text_len);
+		r->replay[r->n_replay].text[c->text_len] = '\0';
+		r->n_replay++;
 		break;
+	}
 	case FC_JOURNAL_SESSION:
 		r->session = e->rec.session.session_id;
 		break;
@@ -533,6 +569,9 @@ fc__journal_recover_finish(struct fc__jrecover *r, const struct fc__jtail *tail,
 	out->round_inferred = r->round != 0 && !r->round_rec;
 	out->round_time_ms = r->time_ms;
 	out->round_cmd_seq = r->round_cmd;
+	out->n_replay = r->n_replay;
+	out->replay = r->replay;
+	r->replay = NULL;
 	if (tail->torn_bytes > 0) {
 		out->torn_offset = tail->end;
 		out->torn_bytes = tail->torn_bytes;
@@ -544,7 +583,8 @@ fc__journal_recover_finish(struct fc__jrecover *r, const struct fc__jtail *tail,
 	 * append, so one here came around it (a bug, or a journal written without the guard):
 	 * it is counted, never recovered.
 	 */
-	qsort(r->awards, r->n_awards, sizeof(*r->awards), cmp_award);
+	if (r->n_awards > 1) /* qsort(NULL, 0, ...) is undefined: no awards, no array */
+		qsort(r->awards, r->n_awards, sizeof(*r->awards), cmp_award);
 	for (uint32_t i = 0; i < r->n_awards; i++) {
 		if (n > 0 && r->awards[i].clue_id == r->awards[n - 1].clue_id &&
 		    r->awards[i].respawn == r->awards[n - 1].respawn) {
@@ -591,6 +631,9 @@ fc_journal_recovered_free(struct fc_journal_recovered *rec)
 	free(rec->awards);
 	free(rec->players);
 	free(rec->teams);
+	free(rec->replay);
+	rec->replay = NULL;
+	rec->n_replay = 0;
 	rec->awards = NULL;
 	rec->players = NULL;
 	rec->teams = NULL;

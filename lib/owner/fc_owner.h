@@ -31,13 +31,25 @@
  */
 struct fc_claim_ev {
 	uint64_t tick;
-	uint64_t ticket;    /* 0 without a journal */
-	uint32_t producer;  /* the journal producer that appended it: the owner's index */
-	uint32_t journaled; /* appended (the owner's own bookkeeping while it holds the claim) */
-	uint32_t reopen;    /* not a claim: the clue respawned (claim: clue_id, clue_idx and
-			     * deadline_ns = the moment it reopened; nothing to journal) */
+	uint64_t ticket;     /* 0 without a journal */
+	uint32_t producer;   /* the journal producer that appended it: the owner's index */
+	uint32_t journaled;  /* appended (the owner's own bookkeeping while it holds the claim) */
+	uint64_t layout_gen; /* the layout the arbiter played: its clue_idx is in that layout */
+	uint32_t reopen;     /* not a claim: the clue respawned (claim: clue_id, clue_idx and
+			      * deadline_ns = the moment it reopened; nothing to journal) */
 	uint32_t reserved;
 	struct fc_game_claim claim;
+};
+
+/*
+ * What an owner plays a layout with (floorctl's load layout builds one per owner; fc_tick.h,
+ * "Swaps"): adopted with the round start that takes the layout.
+ */
+struct fc_owner_game {
+	struct fc_arbiter *arb;
+	const struct fc_game_layout *layout; /* the arbiter's: clue ids */
+	const struct fc_disc_index *discs;
+	uint32_t *respawns; /* per clue of the layout */
 };
 
 struct fc_owner_stats {
@@ -73,8 +85,10 @@ struct fc_owner {
 	struct rte_ring *claims;    /* to TX: struct fc_claim_ev */
 	struct fc_journal *journal; /* NULL: no journal */
 	uint32_t round_id;
-	bool round_running; /* claims are decided only while the round runs */
-	uint32_t round_sn;  /* the round's sequence count last seen */
+	bool round_running;    /* claims are decided only while the round runs */
+	uint32_t round_sn;     /* the round's sequence count last seen */
+	uint64_t layout_gen;   /* the layout arb, discs and respawns belong to */
+	uint64_t checked_tick; /* the round and layout are known for records up to this tick */
 	uint32_t *respawns; /* per clue: awards so far this round (the journal's respawn number) */
 	uint32_t n_held;    /* decided, not yet on the ring */
 	struct fc_claim_ev held[FC_OWNER_CLAIMS];

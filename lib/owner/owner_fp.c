@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 
 #include "fc_owner.h"
@@ -108,7 +109,9 @@ reopen(struct fc_owner *o, uint64_t until, uint64_t tick)
 		struct fc_arbiter_clue_info info;
 
 		fc_arbiter_clue_info(o->arb, idx[k], &info);
-		o->held[k] = (struct fc_claim_ev){ .tick = tick, .reopen = 1 };
+		o->held[k] = (struct fc_claim_ev){ .tick = tick,
+						   .layout_gen = o->layout_gen,
+						   .reopen = 1 };
 		o->held[k].claim.clue_idx = idx[k];
 		o->held[k].claim.clue_id = o->layout->clues[idx[k]].clue_id;
 		o->held[k].claim.deadline_ns = info.open_ns;
@@ -151,7 +154,8 @@ decide(struct fc_owner *o, uint64_t until, uint64_t tick)
 		}
 		n = fc_arbiter_decide_until(o->arb, until, c, FC_OWNER_CLAIMS);
 		for (k = 0; k < n; k++) {
-			o->held[k] = (struct fc_claim_ev){ .tick = tick };
+			o->held[k] =
+				(struct fc_claim_ev){ .tick = tick, .layout_gen = o->layout_gen };
 			o->held[k].claim = c[k];
 		}
 		o->st.claims += n;
@@ -171,7 +175,8 @@ static void
 round_check(struct fc_owner *o)
 {
 	uint32_t sn, id, state;
-	uint64_t open_ns;
+	uint64_t open_ns, layout;
+	void *game;
 
 	if (rte_seqcount_read_begin(&o->sync->round.sc) == o->round_sn)
 		return;
@@ -180,14 +185,41 @@ round_check(struct fc_owner *o)
 		id = o->sync->round.id;
 		state = o->sync->round.state;
 		open_ns = o->sync->round.open_ns;
+		layout = o->sync->round.layout_id;
+		game = o->sync->round.game[o->index];
 	} while (rte_seqcount_read_retry(&o->sync->round.sc, sn));
 	o->round_sn = sn;
+	if (layout != o->layout_gen && game != NULL) {
+		/* floorctl's load layout: this round is played on a new layout (fc_tick.h) */
+		const struct fc_owner_game *g = game;
+
+		o->arb = g->arb;
+		o->layout = g->layout;
+		o->discs = g->discs;
+		o->respawns = g->respawns;
+		o->layout_gen = layout;
+		fc_tick_store(&o->sync->owner[o->index].used_layout, layout);
+		o->round_id = 0; /* a new layout only ever comes with a new round: reset below */
+	}
 	if (id != o->round_id) {
 		fc_arbiter_reset(o->arb, open_ns);
 		memset(o->respawns, 0, fc_arbiter_n_clues(o->arb) * sizeof(*o->respawns));
 		o->round_id = id;
 	}
 	o->round_running = state == FC_ROUND_RUNNING;
+}
+
+/*
+ * A burst holds records of a tick past the one the round is known for: TX may have started a
+ * round (or a layout) for it since the poll began. What TX published up to its emitted tick T'
+ * is final for every tick <= T' + 1 (fc_tick.h, "Swaps"), so the round is read after T'.
+ */
+static void
+tick_check(struct fc_owner *o)
+{
+	o->checked_tick = fc_tick_load(&o->sync->tx.done) + 1;
+	if (o->arb != NULL)
+		round_check(o);
 }
 
 bool
@@ -223,6 +255,8 @@ fc_owner_poll(struct fc_owner *o)
 							FC_OWNER_BURST, NULL);
 			if (n == 0)
 				break;
+			if (unlikely(recs[n - 1].tick > o->checked_tick))
+				tick_check(o); /* a ring's records are in tick order */
 			busy = true;
 			now = rte_rdtsc();
 			for (unsigned int i = 0; i < n; i++) {

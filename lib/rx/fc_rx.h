@@ -78,6 +78,17 @@ struct fc_tag_slot {
 	uint32_t reserved;
 };
 
+/*
+ * What an RX reads to map tags, for one roster generation (floorctl's roster add/remove build a
+ * new one; fc_tick.h, "Swaps"): the table, and this RX's own cache, both read-only once
+ * published.
+ */
+struct fc_rx_tags {
+	const struct rte_hash *tags;
+	struct fc_tag_slot *cache;
+	uint32_t cache_log2;
+};
+
 struct fc_rx_stats {
 	uint64_t frames;        /* received from the NIC */
 	uint64_t bursts;        /* non-empty bursts */
@@ -120,7 +131,10 @@ struct fc_rx {
 	uint64_t ts_flag;
 	uint64_t wall0_ns, tsc0, tsc_hz; /* live clock: wall0 + (tsc - tsc0) / hz */
 	uint64_t pace_hz;                /* paced replay: TSC ticks a capture second; 0 off */
-	uint64_t pace_ts0, pace_tsc0;    /* the first frame's capture time and TSC */
+	uint64_t roster_gen;             /* the generations tags/tag_cache and discs belong to */
+	uint64_t layout_gen;
+	uint64_t swap_tick;           /* the tick whose swaps were checked last */
+	uint64_t pace_ts0, pace_tsc0; /* the first frame's capture time and TSC */
 
 	/* loop state */
 	bool started;   /* first frame seen (replay) or first tick published (live) */
@@ -151,6 +165,13 @@ fc_tag_slot_of(uint64_t tag, uint32_t log2)
  * stop requested, final watermarks delivered).
  */
 bool fc_rx_poll(struct fc_rx *rx);
+
+/*
+ * At a tick boundary (the first frame of tick t to be applied): adopts the roster and the clue
+ * layout TX has published (fc_tick.h, "Swaps") and says so in this RX's `used`. Control of the
+ * rx_fp.c loop only; never allocates, frees or waits.
+ */
+void fc__rx_swap(struct fc_rx *rx, uint64_t t);
 
 /* Live mode: publish the first tick and close the ticks before it. Call once before polling. */
 void fc_rx_start_live(struct fc_rx *rx);

@@ -423,6 +423,8 @@ fc_rx_poll(struct fc_rx *rx)
 		}
 		if (!fc_tick_may_apply(rx->sync, t))
 			break; /* replay lockstep: keep the rest of the burst for the next poll */
+		if (unlikely(t != rx->swap_tick))
+			fc__rx_swap(rx, t); /* a tick boundary: floorctl's changes, if any */
 		handle_frame(rx, m, tsc);
 		rte_pktmbuf_free(m);
 		if (!replay)

@@ -30,6 +30,18 @@
  * SIGINT/SIGTERM) each RX publishes its last tick, then sends the final watermark (UINT64_MAX),
  * which completes every later tick at the owners: TX therefore never emits a tick past the last
  * tick of all, then sends the end of session and says the pipeline is done.
+ *
+ * Swaps (floorctl's load layout and roster commands, docs/control.md): the tag tables and the
+ * clue discs and arbiters are read without locks, so a change is a new set of objects, built
+ * by the control thread, that TX publishes while it emits tick T (the roster, and the layout
+ * with the round start that takes it). Each role adopts what is published at its next tick
+ * boundary: RX before it applies a frame of a tick it has not checked, an owner before it
+ * handles a record of a tick past T' + 1 where T' is the tick TX had emitted when it last
+ * checked. In replay, lockstep makes that exactly tick T + 1 for every role (RX applies frames
+ * of T + 1 only once TX has emitted T, after publishing). Live, an RX running ahead of TX
+ * adopts a change at the first tick it sees it in. Each role then says which generation it
+ * uses (`used`), and the control thread frees an old generation only when every role uses a
+ * newer one: nothing is freed under a reader, and the packet path never frees.
  */
 #ifndef FC_TICK_H
 #define FC_TICK_H
@@ -44,15 +56,24 @@
 #define FC_TICK_MAX_OWNERS 16u
 #define FC_TICK_NONE       UINT64_MAX /* "no tick": an RX that saw no frame, the final watermark */
 
+/* The objects swapped at tick boundaries, and the generation numbers of each kind. */
+enum fc_tick_swap {
+	FC_TICK_SWAP_ROSTER = 0, /* the tag table and the RX tag caches */
+	FC_TICK_SWAP_LAYOUT,     /* the clue discs and the owners' arbiters */
+	FC_TICK_SWAPS,
+};
+
 struct fc_tick_rx_pub {
 	uint64_t first_tick; /* 0 until known; FC_TICK_NONE if the RX ended without a frame */
 	uint64_t last_tick;  /* valid once eof */
 	uint32_t eof;        /* last_tick is final; the final watermark follows it */
 	uint64_t clock_ns;   /* asap: every frame received at or before this is on the rings */
+	uint64_t used[FC_TICK_SWAPS]; /* the generation this RX reads, per kind */
 } __rte_cache_aligned;
 
 struct fc_tick_owner_pub {
-	uint64_t done; /* every record of ticks <= done is applied */
+	uint64_t done;        /* every record of ticks <= done is applied */
+	uint64_t used_layout; /* the layout generation this owner reads */
 } __rte_cache_aligned;
 
 struct fc_tick_sync {
@@ -82,7 +103,16 @@ struct fc_tick_sync {
 		uint32_t state; /* enum fc_round_state */
 		uint64_t
 			open_ns; /* fixes measured before this do not claim (a new round's start) */
+		uint64_t
+			layout_id; /* the round's layout generation (1: the one floord started on) */
+		const void *discs; /* its clue discs: struct fc_disc_index, for RX's routing */
+		void *game[FC_TICK_MAX_OWNERS]; /* each owner's arbiter for it: fc_owner_game */
 	} round __rte_cache_aligned;
+	struct {
+		rte_seqcount_t sc; /* TX writes (floorctl's roster commands), RX reads */
+		uint64_t gen;      /* the roster generation (1: the roster file's) */
+		const void *rx[FC_TICK_MAX_RX]; /* each RX's tag table and cache: fc_rx_tags */
+	} roster __rte_cache_aligned;
 };
 
 static inline uint64_t

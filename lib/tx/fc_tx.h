@@ -53,6 +53,33 @@ enum fc_cmd_code {
 	FC_CMD_ROUND_PAUSE = 2,
 	FC_CMD_ROUND_RESUME = 3,
 	FC_CMD_ROUND_END = 4,
+	FC_CMD_LOAD_LAYOUT = 5,   /* obj: struct fc_tx_layout; used from the next round start */
+	FC_CMD_ROSTER_ADD = 6,    /* obj: struct fc_tx_roster; used from the next tick */
+	FC_CMD_ROSTER_REMOVE = 7, /* obj: struct fc_tx_roster */
+};
+
+/*
+ * A clue layout the control thread has loaded, checked and built for every role (floorctl's
+ * load layout): TX takes it at the next round start and publishes it with that round
+ * (fc_tick.h, "Swaps"). Read-only for the lcores; the control thread frees it.
+ */
+struct fc_tx_layout {
+	uint64_t id; /* the layout id COMMAND_ECHO carries: 1 is the one floord started on */
+	const struct fc_game_layout *layout;
+	struct fc_tx_clue *clue;        /* TX's clue states for it, every clue OPEN */
+	const void *discs;              /* RX's clue routing: struct fc_disc_index */
+	const char *text;               /* the command, for the journal (a restart replays it) */
+	void *game[FC_TICK_MAX_OWNERS]; /* each owner's: struct fc_owner_game */
+};
+
+/* A roster change (roster add, roster remove): the tag tables RX reads from the next tick on. */
+struct fc_tx_roster {
+	uint64_t gen;
+	uint16_t player; /* the player added or removed */
+	uint16_t team;   /* add: the player's team, set before any RX maps the tag */
+	uint32_t add;
+	const char *text;               /* the command, for the journal (a restart replays it) */
+	const void *rx[FC_TICK_MAX_RX]; /* each RX's struct fc_rx_tags */
 };
 
 struct fc_cmd {
@@ -60,6 +87,7 @@ struct fc_cmd {
 	uint16_t code; /* enum fc_cmd_code */
 	uint16_t reserved;
 	uint32_t arg;
+	const void *obj; /* load layout: struct fc_tx_layout; roster: struct fc_tx_roster */
 };
 
 struct fc_tx_stats {
@@ -86,6 +114,7 @@ struct fc_tx_stats {
 	uint64_t reopened;      /* CLUE_STATE events of respawning clues reopened */
 	uint64_t claims_asap;   /* of which announced as soon as durable, before their tick's end */
 	struct fc_hist claim_tsc; /* asap: end of the settle window -> handed to the NIC, cycles */
+	uint64_t stale_claims;    /* decided on a layout the round no longer plays: not announced */
 };
 
 /* What subscribers have been told of a clue. */
@@ -125,11 +154,15 @@ struct fc_tx {
 	/* the game: NULL layout = positions only */
 	const struct fc_game_layout *layout;
 	struct rte_ring *claims[FC_TICK_MAX_OWNERS]; /* from each owner: struct fc_claim_ev */
-	const uint16_t *team;                        /* player -> team */
+	uint16_t *team; /* player -> team (TX writes a roster add's before publishing it) */
 	uint32_t n_teams;
-	int32_t *score;          /* n_players: the round's totals */
-	int32_t *team_score;     /* n_teams */
-	struct fc_tx_clue *clue; /* the layout's clues */
+	uint32_t max_teams;                     /* team_score's size */
+	uint64_t layout_gen;                    /* the layout of tx->layout and tx->clue */
+	const struct fc_tx_layout *cur_layout;  /* published with the round: RX's and owners' */
+	const struct fc_tx_layout *next_layout; /* loaded: taken by the next round start */
+	int32_t *score;                         /* n_players: the round's totals */
+	int32_t *team_score;                    /* n_teams */
+	struct fc_tx_clue *clue;                /* the layout's clues */
 	uint32_t round_id;
 	uint8_t round_state; /* enum fc_round_state */
 	uint32_t n_pending;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -536,6 +537,12 @@ emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, ui
 				best = &tx->pending[i];
 		if (best == NULL)
 			return any;
+		if (unlikely(best->layout_gen != tx->layout_gen)) {
+			/* decided on the layout of a round that has since given way to a new one */
+			tx->st.stale_claims++;
+			*best = tx->pending[--tx->n_pending];
+			continue;
+		}
 		c = &best->claim;
 		if (best->reopen) {
 			emit_reopen(tx, p, tick, send_ns, c->clue_idx);
@@ -607,6 +614,20 @@ announce_durable(struct fc_tx *tx)
 	tx->st.claims_asap += tx->st.claims - before;
 }
 
+/* The round's layout, for RX and the owners (inside the round's sequence count). */
+static void
+publish_layout(struct fc_tx *tx)
+{
+	const struct fc_tx_layout *l = tx->cur_layout;
+
+	if (l == NULL || tx->sync->round.layout_id == l->id)
+		return;
+	tx->sync->round.layout_id = l->id;
+	tx->sync->round.discs = l->discs;
+	for (uint32_t o = 0; o < tx->n_owners; o++)
+		tx->sync->round.game[o] = l->game[o];
+}
+
 /* Tells the owners the round's state; a new id makes them reset their arbiters. */
 static void
 publish_round(struct fc_tx *tx, uint64_t open_ns)
@@ -615,6 +636,7 @@ publish_round(struct fc_tx *tx, uint64_t open_ns)
 	tx->sync->round.id = tx->round_id;
 	tx->sync->round.state = tx->round_state;
 	tx->sync->round.open_ns = open_ns;
+	publish_layout(tx);
 	rte_seqcount_write_end(&tx->sync->round.sc);
 }
 
@@ -639,10 +661,52 @@ emit_round(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, uin
 			});
 }
 
+/* A round start takes the layout loaded last: TX's clue states now, RX's and owners' with it. */
+static void
+take_layout(struct fc_tx *tx)
+{
+	const struct fc_tx_layout *l = tx->next_layout;
+
+	tx->cur_layout = l;
+	tx->layout = l->layout;
+	tx->clue = l->clue;
+	tx->layout_gen = l->id;
+	tx->next_layout = NULL;
+}
+
 /*
- * floorctl's round commands, applied at the start of a tick in their order, each echoed as a
- * COMMAND_ECHO event (status 0, or EINVAL for a command the round's state does not allow) and
- * journaled; an applied one also changes the round (ROUND_STATE, END_OF_ROUND).
+ * floorctl's load layout and roster commands (docs/control.md). A layout waits for the next
+ * round start. A roster change is published now, so every RX maps tags with it from the next
+ * tick (fc_tick.h, "Swaps"); an added player's team is set before, so that no owner sees a fix
+ * of the player without it. Returns the echo's arg: the layout id, or the player.
+ */
+static uint32_t
+swap_command(struct fc_tx *tx, const struct fc_cmd *c)
+{
+	const struct fc_tx_roster *r = c->obj;
+
+	if (c->code == FC_CMD_LOAD_LAYOUT) {
+		tx->next_layout = c->obj;
+		return (uint32_t)tx->next_layout->id;
+	}
+	if (r->add) {
+		__atomic_store_n(&tx->team[r->player], r->team, __ATOMIC_RELAXED);
+		if (r->team + 1u > tx->n_teams && r->team < tx->max_teams)
+			tx->n_teams = r->team + 1u;
+	}
+	rte_seqcount_write_begin(&tx->sync->roster.sc);
+	tx->sync->roster.gen = r->gen;
+	for (uint32_t i = 0; i < tx->n_rx; i++)
+		tx->sync->roster.rx[i] = r->rx[i];
+	rte_seqcount_write_end(&tx->sync->roster.sc);
+	return r->player;
+}
+
+/*
+ * floorctl's commands, applied at the start of a tick in their order, each echoed as a
+ * COMMAND_ECHO event (status 0, or EINVAL for a round command the round's state does not
+ * allow) and journaled (load layout and roster ones with their text, for a restart); an
+ * applied round command also changes the round (ROUND_STATE, END_OF_ROUND).
  */
 static bool
 apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
@@ -653,11 +717,24 @@ apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
 	while (tx->cmds != NULL && rte_ring_dequeue_elem(tx->cmds, &c, sizeof(c)) == 0) {
 		uint8_t s = tx->round_state, next = s;
 		struct fc_dl_command_echo ce = { .cmd_seq = c.cmd_seq, .command = c.code };
+		bool round_cmd = true;
+		const char *text = NULL;
 
 		switch (c.code) {
+		case FC_CMD_LOAD_LAYOUT:
+		case FC_CMD_ROSTER_ADD:
+		case FC_CMD_ROSTER_REMOVE:
+			round_cmd = false;
+			ce.arg = swap_command(tx, &c);
+			text = c.code == FC_CMD_LOAD_LAYOUT
+				       ? ((const struct fc_tx_layout *)c.obj)->text
+				       : ((const struct fc_tx_roster *)c.obj)->text;
+			break;
 		case FC_CMD_ROUND_START:
 			if (s == FC_ROUND_RUNNING || s == FC_ROUND_PAUSED || tx->layout == NULL)
 				break;
+			if (tx->next_layout != NULL)
+				take_layout(tx);
 			tx->round_id++;
 			tx->round_ms = 0;
 			memset(tx->score, 0, tx->n_players * sizeof(*tx->score));
@@ -679,17 +756,23 @@ apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
 			next = s == FC_ROUND_RUNNING || s == FC_ROUND_PAUSED ? FC_ROUND_ENDED : s;
 			break;
 		}
-		ce.status = next == s ? EINVAL : 0;
-		ce.arg = tx->round_id;
+		if (round_cmd) {
+			ce.status = next == s ? EINVAL : 0;
+			ce.arg = tx->round_id;
+		}
 		event_add(tx, p, tick, send_ns, FC_DL_T_COMMAND_ECHO, &ce, sizeof(ce), NULL);
-		journal_rec(tx, &(struct fc_journal_rec){
-					.type = FC_JOURNAL_COMMAND,
-					.command = { .cmd_seq = c.cmd_seq,
-						     .command = c.code,
-						     .status = ce.status,
-						     .arg = ce.arg,
-						     .time_ns = send_ns },
-				});
+		journal_rec(
+			tx,
+			&(struct fc_journal_rec){
+				.type = FC_JOURNAL_COMMAND,
+				.command = { .cmd_seq = c.cmd_seq,
+					     .command = c.code,
+					     .status = ce.status,
+					     .arg = ce.arg,
+					     .time_ns = send_ns,
+					     .text_len = text != NULL ? (uint16_t)strlen(text) : 0,
+					     .text = text },
+			});
 		if (next != s) {
 			if (next == FC_ROUND_ENDED) {
 				struct fc_dl_end_of_round eor = { .round_id = tx->round_id };
@@ -856,12 +939,13 @@ emit_tick(struct fc_tx *tx, uint64_t tick)
 			events = true;
 		}
 		events |= emit_claims(tx, &p, tick, send_ns, tick, false);
-		events |= apply_commands(tx, &p, tick, send_ns);
-		if (p.m != NULL)
-			pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
-		if (tx->n_timing > 0 && tx->sync->asap)
-			send_out(tx); /* claims first, not behind the tick's positions */
 	}
+	/* floorctl's commands: without a layout, only roster ones reach TX (ctl.c) */
+	events |= apply_commands(tx, &p, tick, send_ns);
+	if (p.m != NULL)
+		pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
+	if (tx->n_timing > 0 && tx->sync->asap)
+		send_out(tx); /* claims first, not behind the tick's positions */
 	/* The round has run through this tick (ROUND_STATE's round_time_ms, pauses excluded). */
 	if (tx->round_state == FC_ROUND_RUNNING)
 		tx->round_ms += tx->sync->tick_ns / UINT64_C(1000000);

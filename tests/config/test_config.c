@@ -715,6 +715,69 @@ Test(roster, bad_fields_are_refused_with_their_line)
 			      ":2: tag_id 'tag_id'");
 }
 
+Test(roster, capacity_defaults_to_the_highest_player_and_may_only_grow)
+{
+	struct fc_config cfg;
+	char err[FC_CFG_ERR_MAX] = "";
+
+	put("roster.csv", "1,0,0\n2,7,1\n");
+	cr_assert_eq(fc_config_load(&cfg,
+				    put("f.ini", "[uplink]\nkeys = keys.txt\n[roster]\n"
+						 "file = roster.csv\n[port]\n"
+						 "profile = profile.ini\n"),
+				    err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(cfg.player_capacity, 8, "players 0 .. 7");
+	fc_config_free(&cfg);
+	cr_assert_eq(load_text(&cfg, floor_with("roster", "capacity", "400"), err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(cfg.player_capacity, 400);
+	fc_config_free(&cfg);
+	assert_floor_refused(floor_with("roster", "capacity", "7"), -EINVAL,
+			     "[roster] capacity = '7': expected at least 8");
+	assert_floor_refused(floor_with("roster", "capacity", "65536"), -EINVAL, "capacity");
+}
+
+Test(roster, a_commanded_entry_parses_as_a_line_of_the_file)
+{
+	struct fc_roster_entry e;
+	char err[FC_CFG_ERR_MAX] = "";
+
+	cr_assert_eq(fc_roster_parse_entry("roster add", "0xA4C1,12,3,Ada", &e, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(e.tag_id, 0xa4c1);
+	cr_assert_eq(e.player, 12);
+	cr_assert_eq(e.team, 3);
+	cr_assert_str_eq(e.name, "Ada");
+	cr_assert_eq(fc_roster_parse_entry("roster add", "7,65535,0", &e, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_str_eq(err, "roster add: player '65535': expected a number from 0 to 65534");
+	cr_assert_eq(fc_roster_parse_entry("roster add", "zz,1,0", &e, err, sizeof(err)), -EINVAL);
+	cr_assert(strncmp(err, "roster add: tag_id 'zz'", 23) == 0, "%s", err);
+}
+
+Test(roster, an_added_entry_needs_a_free_tag_a_free_player_and_room)
+{
+	const struct fc_roster_entry r[] = { { .tag_id = 0x10, .player = 0, .team = 1 },
+					     { .tag_id = 0x11, .player = 3, .team = 2 } };
+	struct fc_roster_entry e = { .tag_id = 0x12, .player = 1, .team = 4 };
+	char err[FC_CFG_ERR_MAX] = "";
+
+	cr_assert_eq(fc_roster_check_add(r, 2, 4, &e, err, sizeof(err)), 0, "%s", err);
+	e.tag_id = 0x11;
+	cr_assert_eq(fc_roster_check_add(r, 2, 4, &e, err, sizeof(err)), -EEXIST);
+	cr_assert_str_eq(err, "roster add: tag_id 0x11 is already player 3's");
+	e.tag_id = 0x12;
+	e.player = 3;
+	cr_assert_eq(fc_roster_check_add(r, 2, 4, &e, err, sizeof(err)), -EEXIST);
+	cr_assert_str_eq(err, "roster add: player 3 already wears tag_id 0x11");
+	e.player = 4;
+	cr_assert_eq(fc_roster_check_add(r, 2, 4, &e, err, sizeof(err)), -ERANGE);
+	cr_assert(strstr(err, "below 4, the roster's capacity") != NULL, "%s", err);
+	cr_assert_eq(fc_roster_find_tag(r, 2, 0x11), 1);
+	cr_assert_eq(fc_roster_find_tag(r, 2, 0x12), -ENOENT);
+}
+
 Test(roster, more_than_65535_entries_are_refused)
 {
 	const char *path = in_dir("big.csv");

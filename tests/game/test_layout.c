@@ -242,3 +242,24 @@ Test(layout, policy_names_round_trip)
 	cr_assert_str_eq(fc_game_policy_name(FC_GAME_POLICY_PROBABILITY), "probability");
 	cr_assert_str_eq(fc_game_policy_name((enum fc_game_policy)7), "?");
 }
+
+Test(layout, a_clue_off_the_floor_is_refused_with_its_line)
+{
+	struct fc_game_layout *l = layout_from(P "5,100,200,20,10\n"
+						 "9,20000,100,20,10\n"
+						 "2,100,10000,20,10\n");
+	char err[256] = "";
+
+	/* the floor of the design: 20 m x 10 m; the first offending line is 3 (clue 9) */
+	cr_assert_eq(fc_game_layout_check_floor(l, "l.txt", 20000, 10000, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert_str_eq(err, "l.txt:3: clue 9 at (20000, 100) mm is outside the floor "
+			      "(20000 x 10000 mm)");
+	err[0] = '\0';
+	cr_assert_eq(fc_game_layout_check_floor(l, "l.txt", 20001, 10001, err, sizeof(err)), 0,
+		     "the last millimetre of the floor is on it: %s", err);
+	cr_assert_eq(fc_game_layout_check_floor(l, "l.txt", 20001, 10000, err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "l.txt:4: clue 2 at (100, 10000)") != NULL, "%s", err);
+	fc_game_layout_free(l);
+}

@@ -307,6 +307,52 @@ Test(round_trip, recovers_round_awards_scores_commands_session)
 	cr_assert_eq(fc_journal_close(j), 0);
 }
 
+Test(round_trip, a_command_with_its_text_comes_back_for_the_restart)
+{
+	struct fc_journal_opts o = { .producers = 1 };
+	struct fc_journal_recovered rec;
+	struct fc_journal *j = jt_open(rt.path, &o, NULL);
+	static const char load[] = "load layout /etc/floorcast/round2.txt";
+	static const char add[] = "roster add 0xa4c1 60 4 Late";
+	struct fc_journal_rec r;
+
+	r = jt_command(1, 5, 2); /* load layout, layout 2 */
+	r.command.text = load;
+	r.command.text_len = sizeof(load) - 1;
+	jt_append(j, 0, &r);
+	r = jt_command(2, 2, 1); /* a round pause: no text, not replayed */
+	jt_append(j, 0, &r);
+	r = jt_command(3, 1, 1); /* a round start: replayed, it takes the layout */
+	jt_append(j, 0, &r);
+	r = jt_command(4, 6, 60);
+	r.command.text = add;
+	r.command.text_len = sizeof(add) - 1;
+	r.command.status = 22; /* refused: not replayed */
+	jt_append(j, 0, &r);
+	r.command.cmd_seq = 5;
+	r.command.status = 0;
+	jt_append(j, 0, &r);
+	r = jt_command(6, 6, 61);
+	r.command.text_len = FC_JOURNAL_TEXT_MAX + 1;
+	r.command.text = add;
+	cr_assert_eq(fc_journal_append(j, 0, &r, NULL), -EINVAL, "a text past the maximum");
+	cr_assert_eq(fc_journal_close(j), 0);
+
+	j = jt_open(rt.path, &o, &rec);
+	cr_assert_eq(rec.next_cmd_seq, 6);
+	cr_assert_eq(rec.n_replay, 3);
+	cr_assert_eq(rec.replay[0].cmd_seq, 1);
+	cr_assert_eq(rec.replay[0].command, 5);
+	cr_assert_eq(rec.replay[0].arg, 2);
+	cr_assert_str_eq(rec.replay[0].text, load);
+	cr_assert_eq(rec.replay[1].command, 1);
+	cr_assert_str_eq(rec.replay[1].text, "");
+	cr_assert_eq(rec.replay[2].cmd_seq, 5);
+	cr_assert_str_eq(rec.replay[2].text, add);
+	fc_journal_recovered_free(&rec);
+	cr_assert_eq(fc_journal_close(j), 0);
+}
+
 struct collect {
 	struct fc_journal_entry e[64];
 	struct fc_journal_fix fixes[64][JT_MAX_FIX];

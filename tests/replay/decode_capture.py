@@ -64,6 +64,7 @@ class Decoder:
         self.retransmit = []
         self.pos = {}                # player -> (stamp packet_seq, entry, tick)
         self.events = {}             # event_seq -> message (channel 0, feed A)
+        self.event_tick = {}         # event_seq -> the tick of the packet that carried it
         self.snap_cur = None         # snapshot being collected: {"id", "parts": {part: msgs}}
         self.snap_last = None        # last complete snapshot
         self.snap_complete = 0
@@ -180,6 +181,7 @@ class Decoder:
         for m in msgs:
             if "event_seq" in m:
                 self.events.setdefault(m["event_seq"], m)
+                self.event_tick.setdefault(m["event_seq"], h["tick"])
             elif m.get("template") == "POSITIONS":
                 for e in m["entries"]:
                     self.position(e, h["packet_seq"], h["tick"])
@@ -312,7 +314,8 @@ class Decoder:
                 scores[str(m["player"])] = {"team": m["team"], "total": m["total"]}
                 teams[str(m["team"])] = m["team_total"]
             elif t == "COMMAND_ECHO":
-                commands.append({k: m[k] for k in ("cmd_seq", "command", "status", "arg")})
+                commands.append({k: m[k] for k in ("cmd_seq", "command", "status", "arg")}
+                                | {"tick": self.event_tick[seq]})
         return {
             "positions": {str(p): dict(pos_fields(e), packet_seq=stamp, tick=tick)
                           for p, (stamp, e, tick) in sorted(self.pos.items())},

@@ -13,9 +13,14 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
   test_replay.py FLOORD claims        the game: players converge on a clue on the border of two
                                       owners' stripes; one award to the player an independent
                                       reference finds first, the same bytes in every layout
-  test_replay.py FLOORD control FLOORCTL  floorctl's round commands on a paced replay: each echoed
-                                      in order, refused where the round does not allow it; the
-                                      audit of the award from the journal
+  test_replay.py FLOORD control FLOORCTL  floorctl's commands on a paced replay: each echoed in
+                                      order, refused where the round does not allow it; bad
+                                      layouts refused by file, line and reason with round 1's
+                                      award unchanged; a layout loaded during round 1 played in
+                                      round 2; roster add/remove counted exactly from their
+                                      ticks; the audit of the award from the journal; a
+                                      restart replays the layout and roster commands
+  test_replay.py FLOORD control-2rx FLOORCTL  the same on 2 RX x 2 owners
   test_replay.py FLOORD skew          a gateway's clock off by tens of ms: floord's per-gateway
                                       offset estimate still crowns the player who was first
   test_replay.py FLOORD retransmit    subscribers' retransmit requests in the capture: events
@@ -603,26 +608,78 @@ def recovery(floord, work, ok):
        (snap.get("scores"), snap_ref.get("scores")))
 
 
-def control(floord, work, ok, floorctl):
+# floorctl load layout: the next round's clues. 7 stands where the crowd of the capture stays.
+NEXT_LAYOUT = """# tests/replay: round 2's layout
+policy = distance
+settle_ms = 100
+7,10240,5120,150,30
+8,1000,9000,20,5
+"""
+THIRD_LAYOUT = "policy = distance\nsettle_ms = 100\n9,10240,5120,150,70\n"
+BAD_LAYOUT = "policy = distance\nsettle_ms = 100\n7,10240,5120,150\n"
+OFF_FLOOR_LAYOUT = "policy = distance\n7,10240,5120,150,30\n8,30000,5120,150,30\n"
+ADDED, REMOVED = 60, 70  # players who do not converge on the clue (mkcapture: 48 .. 95)
+
+
+def tag_fixes(capture, keys, tags):
+    """Per tag of tags, the absolute tick (capture time // 50 ms) of every fix floord accepts,
+    by ref_codec's receiver; and the first frame's tick."""
+    import fcpcap
+    import ref_codec as rc
+
+    gws, windows, out, first = mkcapture_keys(keys), {}, {t: [] for t in tags}, None
+    for ts, data in fcpcap.PcapReader(capture):
+        tick = ts // 50_000_000
+        first = tick if first is None else first
+        info, _ = fcpcap.parse_udp_frame(data)
+        try:
+            f = rc.receive_uplink(info["payload"], gws, windows)
+        except (rc.WireError, TypeError):
+            continue
+        if f["hdr"]["msg_type"] != 1:
+            continue
+        for r in f["records"]:
+            if r["tag_id"] in out:
+                out[r["tag_id"]].append(tick)
+    return out, first
+
+
+def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
     import json as _json
     import subprocess
     import time
 
     cap, roster, keys, layout = claims_setup(work)
+    entries = harness.mkcapture.load_roster(roster)
+    tag_of = {p: t for t, p, _, _ in entries}
+    # floord starts with a roster that lacks a tag the capture uses: roster add brings it in
+    short_roster = os.path.join(work, "roster-short.csv")
+    with open(roster) as f, open(short_roster, "w") as g:
+        g.writelines(line for line in f if not line.startswith(f"0x{tag_of[ADDED]:016X},")
+                     and not line.lower().startswith(f"0x{tag_of[ADDED]:016x},"))
+    files = {}
+    for name, text in (("next.txt", NEXT_LAYOUT), ("bad.txt", BAD_LAYOUT),
+                       ("offfloor.txt", OFF_FLOOR_LAYOUT), ("third.txt", THIRD_LAYOUT)):
+        files[name] = os.path.join(work, name)
+        with open(files[name], "w") as f:
+            f.write(text)
     journal = os.path.join(work, "ctl.journal")
     sock = os.path.join(work, "floord.sock")
     floor = os.path.join(work, "ctl.ini")
-    game_floor(floor, roster, keys, layout, "rx+owner/tx", journal)
+    nq = game_floor(floor, short_roster, keys, layout, lay, journal)
+    caps = [cap] if nq == 1 else harness.split_by_gateway(cap, nq, os.path.join(work, "ctl.q"))
     with open(floor) as f:
         text = f.read().replace("[roster]", f"auto_start = no\n[control]\nsocket = {sock}\n[roster]")
     with open(floor, "w") as f:
         f.write(text)
     prefix = f"fcrp-ctl-{os.getpid()}"
     out = os.path.join(work, "ctl.pcap")
+    report = os.path.join(work, "ctl.report.json")
     cmd = [floord, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
            f"--file-prefix={prefix}", "--log-level=*:error",
-           f"--vdev=net_pcap0,rx_pcap={cap},tx_pcap={out}", "--", "--floor", floor, "--replay",
-           "--pace"]
+           "--vdev=net_pcap0," + "".join(f"rx_pcap={c}," for c in caps) + f"tx_pcap={out}",
+           "--", "--floor", floor, "--replay",
+           "--pace", "--report-json", report]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def ctl(*args):
@@ -632,6 +689,14 @@ def control(floord, work, ok, floorctl):
             return r.returncode, _json.loads(r.stdout) if r.stdout.strip() else {}
         except ValueError:
             return r.returncode, {"raw": r.stdout + r.stderr}
+
+    def unknown_tags():
+        r = subprocess.run([floorctl, "--floor", floor, "metrics"], capture_output=True,
+                           text=True)
+        for line in r.stdout.splitlines():
+            if line.startswith("floorcast_drops_total{") and 'reason="unknown_tag"' in line:
+                return float(line.split()[-1])
+        return None
 
     try:
         for _ in range(100):
@@ -650,6 +715,31 @@ def control(floord, work, ok, floorctl):
         time.sleep(0.3)
         rc, st = ctl("status")
         ok(rc == 0 and st["round"] == {"id": 1, "state": "running"}, "status: round 1 running", st)
+        # A bad layout while round 1 runs: refused with file, line and reason, not sequenced.
+        rc, r = ctl("load", "layout", files["bad.txt"])
+        ok(rc == 1 and r.get("error", "").startswith(files["bad.txt"] + ":3: expected"),
+           "load layout of a bad file: refused with FILE:LINE: reason", r)
+        rc, r = ctl("load", "layout", files["offfloor.txt"])
+        ok(rc == 1 and r.get("error", "").startswith(files["offfloor.txt"] + ":3: clue 8")
+           and "outside the floor" in r.get("error", ""),
+           "load layout of a clue off the floor: refused with its line", r)
+        rc, r = ctl("roster", "add", f"0x{tag_of[REMOVED]:x}", "999", "1")
+        ok(rc == 1 and "already player 70's" in r.get("error", ""),
+           "roster add of a tag already worn: refused", r)
+        rc, r = ctl("roster", "add", f"0x{tag_of[ADDED]:x}", "96", "1")
+        ok(rc == 1 and "capacity" in r.get("error", ""),
+           "roster add of a player beyond the roster's capacity: refused", r)
+        rc, r = ctl("roster", "remove", "0x1234")
+        ok(rc == 1 and "not in the roster" in r.get("error", ""),
+           "roster remove of an unknown tag: refused", r)
+        before = unknown_tags()
+        ok(before is not None and before > 0,
+           "before roster add, the missing tag's fixes count as unknown_tag", before)
+        rc, r = ctl("roster", "add", f"0x{tag_of[ADDED]:x}", str(ADDED), str(ADDED % 8), "Late")
+        ok(rc == 0 and r["cmd_seq"] == 3 and r["player"] == ADDED, "roster add is taken", r)
+        rc, r = ctl("load", "layout", os.path.relpath(files["next.txt"]))
+        ok(rc == 0 and r["cmd_seq"] == 4 and r["layout_id"] == 2 and r["clues"] == 2,
+           "load layout of a good file (a relative path) is taken: layout 2", r)
         r = subprocess.run([floorctl, "--floor", floor, "status"], capture_output=True, text=True)
         ok(r.returncode == 0 and r.stdout.startswith("floord report") and "layout" in r.stdout,
            "floorctl status, readable: floord's report", r.stdout[:200])
@@ -668,9 +758,27 @@ def control(floord, work, ok, floorctl):
            and any(s.labels.get("reason") == "bad_mac" for s in drops.samples),
            "floorctl metrics: Prometheus text a Prometheus parser reads, drops by reason",
            sorted(fams)[:8])
-        time.sleep(2.5)  # the crowd reaches the clue at about 0.8 s of capture time
+        time.sleep(0.5)
+        mid = unknown_tags()
+        time.sleep(0.5)
+        ok(mid is not None and unknown_tags() == mid,
+           "after roster add, unknown_tag stops growing: the tag's fixes are used", mid)
+        time.sleep(1.0)  # the crowd reaches clue 1 at about 0.8 s of capture time
+        rc, r = ctl("roster", "remove", f"0x{tag_of[REMOVED]:x}")
+        ok(rc == 0 and r["cmd_seq"] == 5 and r["player"] == REMOVED, "roster remove is taken", r)
         rc, r = ctl("round", "end")
-        ok(rc == 0 and r["cmd_seq"] == 3, "round end is taken", r)
+        ok(rc == 0 and r["cmd_seq"] == 6, "round end is taken", r)
+        time.sleep(0.3)
+        rc, r = ctl("round", "start")
+        ok(rc == 0 and r["cmd_seq"] == 7, "round 2 start is taken", r)
+        time.sleep(0.3)
+        rc, st = ctl("status")
+        ok(rc == 0 and st["round"] == {"id": 2, "state": "running"} and st["layout_id"] == 2
+           and st["clues"] == 2 and st["roster"] == 95,
+           "status: round 2 runs on layout 2 (2 clues); 95 roster entries (95 + 1 - 1)", st)
+        rc, r = ctl("load", "layout", files["third.txt"])
+        ok(rc == 0 and r["cmd_seq"] == 8 and r["layout_id"] == 3,
+           "load layout during round 2: taken for the round after it (layout 3)", r)
         outp, _ = p.communicate(timeout=30)
     finally:
         if p.poll() is None:
@@ -682,13 +790,62 @@ def control(floord, work, ok, floorctl):
     ok(p.returncode == 0, "floord ran to the end of the capture", outp[-300:])
     s, _ = harness.decode(out)
     st = s["final_state"]
-    cmds = [(c["cmd_seq"], c["command"], c["status"]) for c in st["commands"]]
-    ok(cmds == [(1, 2, 22), (2, 1, 0), (3, 4, 0)],
-       "every command echoed in order: pause refused (EINVAL), start and end applied", cmds)
-    ok(st["events_by_kind"].get("CLUE_CLAIMED") == 1 and st["round"]["state"] == 3
-       and st["round"].get("end_reason") == 0,
-       "one award during the round; the round ended by the operator", st["events_by_kind"])
-    winner = st["claims"][0]["winner"] if st["claims"] else None
+    cmds = [(c["cmd_seq"], c["command"], c["status"], c["arg"]) for c in st["commands"]]
+    ok(cmds == [(1, 2, 22, 0), (2, 1, 0, 1), (3, 6, 0, ADDED), (4, 5, 0, 2), (5, 7, 0, REMOVED),
+                (6, 4, 0, 1), (7, 1, 0, 2), (8, 5, 0, 3)],
+       "every command echoed in order: pause refused (EINVAL); start, roster add (player), load "
+       "layout (layout 2), roster remove (player), end, start of round 2, load layout (layout 3) "
+       "applied", cmds)
+    ticks = [c["tick"] for c in st["commands"]]
+    ok(ticks == sorted(ticks), "the echoes in the order of the ticks they were applied in", ticks)
+
+    # Round 1 played the start layout; the failed loads and the accepted one changed nothing.
+    want_winner, want_contenders = reference_claim(cap, roster, keys)
+    r1 = [c for c in st["claims"] if c["round_id"] == 1]
+    ok(len(r1) == 1 and r1[0]["clue_id"] == 1 and r1[0]["winner"] == want_winner
+       and r1[0]["contenders_total"] == want_contenders,
+       "round 1: one award, clue 1, to the reference's first with every contender, as without "
+       "the refused loads", (r1, want_winner, want_contenders))
+    # Round 2 plays the loaded layout: clue 7, where the crowd stands, is claimed; clue 1 is gone.
+    r2 = [c for c in st["claims"] if c["round_id"] == 2]
+    start2 = next((c["tick"] for c in st["commands"] if c["cmd_seq"] == 7), None)
+    first_ns = min(pk[2] for pk in s["channels"]["0"]["packets"]) - 50_000_000
+    ok(len(r2) == 1 and r2[0]["clue_id"] == 7 and r2[0]["points"] == 30 and r2[0]["winner"] < 48
+       and r2[0]["meas_time_ns"] >= first_ns + (start2 - 1) * 50_000_000,
+       "round 2: one award, the loaded layout's clue 7, to a player of the crowd, measured in "
+       "round 2", (r2, start2))
+    ok(st["round"]["round_id"] == 2 and st["round"]["state"] == 3,
+       "round 2 ran on until the end of the session", st["round"])
+    last = s.get("last_snapshot") or {}
+    ok(sorted(int(c) for c in last.get("clues", {})) == [7, 8],
+       "the snapshot loop lists the loaded layout's clues", last.get("clues"))
+
+    # Roster: the added tag's fixes count as unknown_tag up to the tick its add was applied in,
+    # the removed tag's after the tick its remove was applied in; nothing else is unknown.
+    with open(report) as f:
+        rep = _json.load(f)
+    fx, first = tag_fixes(cap, keys, [tag_of[ADDED], tag_of[REMOVED]])
+    t_add = first + next(c["tick"] for c in st["commands"] if c["cmd_seq"] == 3) - 1
+    t_rem = first + next(c["tick"] for c in st["commands"] if c["cmd_seq"] == 5) - 1
+    want = (sum(1 for t in fx[tag_of[ADDED]] if t <= t_add)
+            + sum(1 for t in fx[tag_of[REMOVED]] if t > t_rem))
+    ok(rep["game"]["layout_id"] == 2 and rep["game"]["clues"] == 2
+       and rep["game"]["stale_claims"] == 0,
+       "exit report: layout 2 in play, no claim of an old layout left over", rep["game"])
+    got = rep["drops"]["pipeline"]["unknown_tag"]
+    ok(got == want and sum(1 for t in fx[tag_of[ADDED]] if t <= t_add) > 0
+       and sum(1 for t in fx[tag_of[REMOVED]] if t > t_rem) > 0,
+       "unknown_tag: the added tag's fixes up to its add's tick, the removed tag's after its "
+       "remove's tick, exactly", (got, want))
+    pos = st["positions"]
+    ok(str(ADDED) in pos, "the added player's position is on the downlink", sorted(pos)[-5:])
+    # stale_ms (2 s, 40 ticks) after its last fix a player is STALE: if the session lasted that
+    # long after the remove (a slow build may take the commands late)
+    rem_wire = next(c["tick"] for c in st["commands"] if c["cmd_seq"] == 5)
+    if s["channels"]["0"]["last_tick"] > rem_wire + 41:
+        ok(pos.get(str(REMOVED), {}).get("status", 0) & 2,
+           "the removed player's position went STALE", pos.get(str(REMOVED)))
+    winner = r1[0]["winner"] if r1 else None
     r = subprocess.run([floorctl, "--floor", floor, "audit", "1"], capture_output=True, text=True)
     try:
         audit = _json.loads(r.stdout)
@@ -700,6 +857,94 @@ def control(floord, work, ok, floorctl):
        r.stdout[:300])
     r = subprocess.run([floorctl, "--floor", floor, "audit", "2"], capture_output=True, text=True)
     ok(r.returncode == 1 and "not been awarded" in r.stderr, "floorctl audit of an unclaimed clue")
+
+    # A restart on the journal replays the roster changes and the loads: round 3 starts by
+    # itself (auto_start) and takes layout 3, loaded during round 2; tag 60 is known, 70 is not.
+    with open(floor) as f:
+        text = f.read().replace("auto_start = no", "auto_start = yes")
+    with open(floor, "w") as f:
+        f.write(text)
+    out2 = os.path.join(work, "ctl-restart.pcap")
+    rc, rep2, log = harness.run_floord(floord, floor, caps, out2, work, "ctl-restart",
+                                       check=False)
+    ok(rc == 0, "the restart runs", log[-300:])
+    if rc == 0:
+        s2, _ = harness.decode(out2)
+        st2 = s2["final_state"]
+        ok([(c["round_id"], c["clue_id"]) for c in st2["claims"]] == [(3, 9)],
+           "restart: round 3 plays layout 3, loaded for it before the restart (clue 9 only)",
+           st2["claims"])
+        ok(rep2["drops"]["pipeline"]["unknown_tag"] == len(fx[tag_of[REMOVED]]),
+           "restart: the added tag is known, every fix of the removed tag is unknown_tag",
+           (rep2["drops"]["pipeline"]["unknown_tag"], len(fx[tag_of[REMOVED]])))
+    # The loaded file changed for the worse since: the restart refuses to guess.
+    with open(files["third.txt"], "w") as f:
+        f.write(BAD_LAYOUT)
+    rc, _, log = harness.run_floord(floord, floor, caps, out2, work, "ctl-restart-bad",
+                                    check=False)
+    ok(rc == 3 and "journal: command 8 'load layout " + files["third.txt"] in log
+       and files["third.txt"] + ":3: expected" in log,
+       "restart with the loaded layout's file now bad: refused, naming the command and the line",
+       log[-400:])
+    if lay == "rx+owner/tx":
+        control_positions_only(floord, work, ok, floorctl)
+
+
+def control_positions_only(floord, work, ok, floorctl):
+    """Without a [game] layout: the roster commands work, the game's are refused."""
+    import json as _json
+    import shutil
+    import time
+
+    cap, roster, keys, _ = harness.make_capture(work, "po", players=20, gateways=2, seconds=2.0)
+    tag0 = harness.mkcapture.load_roster(roster)[0][0]
+    floor, sock = os.path.join(work, "po.ini"), os.path.join(work, "po.sock")
+    harness.write_floor(floor, roster, keys, "rx+owner/tx")
+    with open(floor) as f:
+        text = f.read().replace("[roster]", f"[control]\nsocket = {sock}\n[roster]")
+    with open(floor, "w") as f:
+        f.write(text)
+    prefix, out = f"fcrp-po-{os.getpid()}", os.path.join(work, "po.out.pcap")
+    report = os.path.join(work, "po.json")
+    p = subprocess.Popen([floord, "-l", "0-1", "--no-huge", "-m", "512", "--no-pci",
+                          "--no-shconf", f"--file-prefix={prefix}", "--log-level=*:error",
+                          f"--vdev=net_pcap0,rx_pcap={cap},tx_pcap={out}", "--", "--floor",
+                          floor, "--replay", "--pace", "--report-json", report],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def ctl(*args):
+        r = subprocess.run([floorctl, "--floor", floor, "--json", *args], capture_output=True,
+                           text=True, timeout=10)
+        return r.returncode, _json.loads(r.stdout) if r.stdout.strip() else {}
+
+    try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        rc, r1 = ctl("load", "layout", os.path.join(work, "next.txt"))
+        rc2, r2 = ctl("round", "start")
+        ok(rc == 1 and rc2 == 1 and "no game" in r1.get("error", "")
+           and "no game" in r2.get("error", ""),
+           "positions only: load layout and round commands are refused (no game)", (r1, r2))
+        rc, r = ctl("roster", "remove", f"0x{tag0:x}")
+        ok(rc == 0 and r.get("cmd_seq") == 1, "positions only: roster remove is taken", r)
+        outp, _ = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+    s, _ = harness.decode(out)
+    with open(report) as f:
+        rep = _json.load(f)
+    cmds = [(c["cmd_seq"], c["command"], c["status"], c["arg"])
+            for c in s["final_state"]["commands"]]
+    ok(p.returncode == 0 and cmds == [(1, 7, 0, 0)]
+       and rep["drops"]["pipeline"]["unknown_tag"] > 0,
+       "positions only: the remove is echoed and the tag's later fixes are unknown_tag",
+       (cmds, rep["drops"]["pipeline"], outp[-300:]))
 
 
 def skew_capture(src, dst, keys, gateway, skew_ns):
@@ -822,8 +1067,13 @@ def main(argv):
     ok = Checks()
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
         {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
-         "claims": claims, "respawn": respawn, "hotspot": hotspot, "recovery": recovery, "skew": skew, "retransmit": retransmit,
-         "control": lambda f, w, o: control(f, w, o, argv[3])}[what](floord, work, ok)
+         "claims": claims, "respawn": respawn, "hotspot": hotspot,
+         "recovery": recovery, "skew": skew, "retransmit": retransmit,
+         "control": lambda f, w, o: control(f, w, o, argv[3]),
+         # the same on 2 RX x 2 owners: every RX's tag cache and the stripe-border routing of
+         # the loaded layout's clue switch at the command's tick
+         "control-2rx": lambda f, w, o: control(f, w, o, argv[3], "2rx-2owners"),
+         }[what](floord, work, ok)
     return ok.exit()
 
 
