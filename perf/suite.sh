@@ -77,9 +77,9 @@ for ((i = 0; i < ${#pyargs[@]}; i += 2)); do
 done
 if [[ ,$stages, == *,latency,* ]]; then
 	if command -v gnuplot >/dev/null; then
-		gnuplot -e "dat='$out/suite_plot.dat'; png='$out/suite_latency.png'; png_rate='$out/suite_rate.png'" \
+		gnuplot -e "dat='$out/suite_plot.dat'; png='$out/suite_latency.png'; png_rate='$out/suite_rate.png'; png_claim='$out/suite_claim.png'" \
 			perf/suite_plot.gp 2>"$WORK/gnuplot.log" || { cat "$WORK/gnuplot.log" >&2; exit 1; }
-		echo "written: $out/suite_latency.png $out/suite_rate.png"
+		echo "written: $out/suite_latency.png $out/suite_rate.png $out/suite_claim.png"
 	else
 		echo "gnuplot not installed: no plots (apt-get install gnuplot-nox)"
 	fi

@@ -1,10 +1,10 @@
 # perf/suite.sh's plots, from suite_plot.dat (perf/suite.py writes it): latency percentiles,
 # median over the runs with min..max bars, floord against its redis peer, with the original
 # engine's published figures at 400 players.
-#   gnuplot -e "dat='suite_plot.dat'; png='suite_latency.png'; png_rate='suite_rate.png'" perf/suite_plot.gp
+#   gnuplot -e "dat='suite_plot.dat'; png='suite_latency.png'; png_rate='suite_rate.png'; png_claim='suite_claim.png'" perf/suite_plot.gp
 # Blocks (index): 0 floord / 1 peer against players (20 Hz; 65 535 at 30 Hz), 2 / 3 against the
-# fix rate at 400 players, 4 / 5 at 65 535 players, 6 the original engine. Columns: x, then
-# median min max of p50, p95, p99, p99.9 (us).
+# fix rate at 400 players, 4 / 5 at 65 535 players, 6 the original engine, 7 / 8 claim latency
+# against players. Columns: x, then median min max of p50, p95, p99, p99.9 (us).
 set terminal pngcairo size 1100,680 noenhanced
 set grid
 set key outside right
@@ -41,3 +41,13 @@ plot dat index 2 using 1:2:3:4 with yerrorlines lw 2 lc rgb F pt 7 title "floord
      dat index 4 using 1:11:12:13 with yerrorlines lw 2 lc rgb F pt 9 dt 2 title "floord 65 535 p p99.9", \
      dat index 5 using 1:2:3:4 with yerrorlines lw 2 lc rgb P pt 7 dt 2 title "redis peer 65 535 p p50", \
      dat index 5 using 1:11:12:13 with yerrorlines lw 2 lc rgb P pt 9 dt 2 title "redis peer 65 535 p p99.9"
+
+set output png_claim
+set title "claim latency against players (floord: when its report has claim_latency_ns)"
+set xlabel "players (20 Hz; 65 535 at 30 Hz)"
+set logscale x
+set xrange [150:100000]
+plot dat index 7 using 1:2:3:4 with yerrorlines lw 2 lc rgb F pt 7 title "floord claim p50", \
+     dat index 7 using 1:8:9:10 with yerrorlines lw 2 lc rgb F pt 5 dt 2 title "floord claim p99", \
+     dat index 8 using 1:2:3:4 with yerrorlines lw 2 lc rgb P pt 7 title "redis peer claim p50", \
+     dat index 8 using 1:8:9:10 with yerrorlines lw 2 lc rgb P pt 5 dt 2 title "redis peer claim p99"
