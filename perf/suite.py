@@ -381,7 +381,7 @@ def stage_latency(a, md):
     # Ratios to the original engine, at its 400 players (its fix rate is not published: 20 Hz,
     # the demo's, is compared).
     for system in ("floord", "peer_redis"):
-        r = next((r for r in rows if (r["system"], r["players"], r["rate_hz"])
+        r = next((r for r in rows if (r["system"], r.get("players"), r.get("rate_hz"))
                   == (system, ORIGINAL["players"], 20)), None)
         if r is None:
             continue
@@ -446,6 +446,9 @@ def stage_latency(a, md):
             f.write("\n\n")
     # The tables: medians, then the spread, then claims, then per point notes.
     md.append(f"## Latency, memory, context switches, allocations ({a.repeat} runs a point)\n")
+    if not a.peer:
+        md.append("**The peer was not run**: redis-server, libhiredis-dev or libsodium-dev is "
+                  "missing (deploy/install-deps.sh installs them).\n")
     md.append("Median over the runs; latency in µs: RX burst -> applied for floord, scheduled "
               "arrival -> GEOADD reply for the peer; ratio rows are floord / peer (below 1 is "
               "better for floord, except fixes/s). vol/invol cs/s: voluntary/involuntary context "

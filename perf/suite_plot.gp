@@ -44,6 +44,8 @@ plot dat index 2 using 1:2:3:4 with yerrorlines lw 2 lc rgb F pt 7 title "floord
 
 set output png_claim
 set title "claim latency against players (floord: when its report has claim_latency_ns)"
+# A fixed range: without it an empty plot (no floord figures, no peer) is an error, not a plot.
+set yrange [1:1e8]
 set xlabel "players (20 Hz; 65 535 at 30 Hz)"
 set logscale x
 set xrange [150:100000]
