@@ -743,7 +743,8 @@ def stage_journal(a, md):
 def check(out, stages):
     want = {"latency": ["suite.csv", "runs.csv", "suite_plot.dat", "suite_latency.png",
                         "suite_rate.png", "suite_claim.png"],
-            "throughput": ["throughput.csv"], "instructions": ["instructions.csv"],
+            "throughput": ["throughput.csv"],
+            "instructions": ["instructions.csv"] if shutil.which("valgrind") else [],
             "codec": ["codec.csv"] + (["codec_instructions.csv"] if shutil.which("valgrind")
                                       else []),
             "journal": ["journal.csv"]}
