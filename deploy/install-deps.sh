@@ -12,6 +12,8 @@ PKGS=(
 	clang libclang-rt-14-dev clang-format
 	# tests and benchmarks: namespaces/veth, instruction counts, python helpers
 	iproute2 valgrind python3 python3-nacl
+	# perf/suite.sh: the redis-based peer and its client library, the plots
+	redis-server libhiredis-dev gnuplot-nox
 	# deploy/ tests: Prometheus text parser, shell lint, systemd-analyze verify
 	python3-prometheus-client shellcheck systemd
 )

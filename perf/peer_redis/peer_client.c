@@ -4,34 +4,44 @@
  * without floorcast, on redis-server, driven by this hiredis client.
  *
  * It reads the same floorgen capture floord replays (pcap, Ethernet/IPv4/UDP, uplink frames of
- * docs/protocol.md section 3) and, paced at capture speed (each frame is taken when its capture
- * time comes, relative to the first frame):
- *  - per fix:  GEOADD fc:pos LON LAT p<player>   (pipelined: every frame due at once is one
- *              batch of GEOADDs, then the replies are read);
- *  - per tick (50 ms of capture time, floord's default tick_ms): one GEOSEARCH per clue
- *              (FROMLONLAT BYRADIUS ... ASC WITHDIST) and one PUBLISH fc:map of the tick's map
- *              (the players who moved in the tick: u32 player, i32 x_mm, i32 y_mm each),
- *              pipelined together.
- * It verifies no MAC and does no replay-window or clock check (floord does all three): the
- * peer's cost is a lower bound of what the same checks would cost it.
+ * docs/protocol.md section 3) into memory, then, paced at capture speed (each frame is taken when
+ * its capture time comes, relative to the first frame), per frame taken:
+ *  - checks the header and verifies the gateway's MAC with libsodium, as floord's RX does
+ *    (SipHash-2-4 or HMAC-SHA-256-128 with the key of the keys file named by the frame's
+ *    gateway_id and key_id; the HMAC key block is precomputed, as in lib/wire/mac.c); a frame
+ *    that fails is dropped and counted. There is no replay window and no clock check: those
+ *    cost floord ~10 ns a frame (perf/README.md, "Codec") and are left out;
+ *  - maps each fix's tag to its player (binary search of the sorted roster);
+ *  - GEOADD fc:pos LON LAT p<player> per fix (pipelined: every frame due at once, up to 32 as
+ *    floord's RX burst, is one batch of GEOADDs, then the replies are read);
+ * and per tick (50 ms of capture time, floord's default tick_ms), pipelined together: one
+ * GEOSEARCH per open clue (FROMLONLAT BYRADIUS ... ASC WITHDIST COUNT 1: the nearest player in
+ * the disc claims it, which is the distance policy without floord's settle window), one
+ * PUBLISH fc:claim "clue,player" per claim, and one PUBLISH fc:map of the tick's map (the
+ * players who moved in the tick: u32 player, i32 x_mm, i32 y_mm each). A claimed clue reopens
+ * respawn_s after its claim on the capture clock.
  *
  * Floor millimetres become degrees at 1e-3 degree per floor metre, so the 52-bit geohash keeps
  * a few millimetres of resolution (1 mm = 1 mm would leave redis 0.6 m cells); a clue's radius
  * is scaled by the same factor (redis's 111 226.29 m per degree).
  *
- * Measured: fix -> stored latency (the fix's scheduled arrival to its GEOADD reply), fixes/s
- * achieved, and the voluntary/involuntary context switches of this client and of redis-server
- * (/proc/PID/task/TID/status, summed over threads) between two marks of the steady state.
+ * Measured (CLOCK_MONOTONIC): fix -> stored latency (the fix's scheduled arrival to its GEOADD
+ * reply); claim latency (the scheduled arrival of the claimant's last stored fix to the claim's
+ * PUBLISH reply, so it includes the wait for the tick); fixes/s achieved; between two marks of
+ * the steady state, the voluntary/involuntary context switches of this client and of
+ * redis-server (/proc/PID/task/TID/status, summed over threads) and, with --alloc-dir, their
+ * allocator calls (the counters perf/peer_redis/alloc_count.c keeps in DIR/alloc.PID).
  *
- *   peer_client --pcap CAP --roster CSV --port P --redis-pid PID --out JSON
- *               [--clue ID,X_MM,Y_MM,R_MM]... [--tick-ms 50] [--warm-s 1] [--end-s S]
- *               [--timeout-s T]
+ *   peer_client --pcap CAP --roster CSV --keys KEYS --port P --redis-pid PID --out JSON
+ *               [--clue ID,X_MM,Y_MM,R_MM[,RESPAWN_S]]... [--tick-ms 50] [--warm-s 1]
+ *               [--end-s S] [--timeout-s T] [--alloc-dir DIR]
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,18 +51,25 @@
 
 #define DEG_PER_M       1e-3
 #define REDIS_M_PER_DEG 111226.29
+#define MAX_KEYS        1024
+#define BURST           32
 
-struct fix {
-	uint32_t player;
-	int32_t x, y;
-};
 struct frame {
 	uint64_t t_ns;
-	uint32_t first_fix, nfix;
+	uint32_t off, len; /* the UDP payload in the arena */
 };
 struct clue {
 	unsigned id;
 	int32_t x, y, r;
+	double respawn_s;
+	int decided;
+	uint64_t reopen_tick;
+};
+struct key {
+	uint32_t gw;
+	uint8_t key_id, alg; /* 1 HMAC-SHA-256-128, 2 SipHash-2-4 (enum fc_up_mac_alg) */
+	uint8_t sip[crypto_shorthash_siphash24_KEYBYTES];
+	crypto_auth_hmacsha256_state hmac;
 };
 
 static uint64_t
@@ -150,18 +167,99 @@ player_of(uint64_t tag, uint32_t *player)
 	return 0;
 }
 
+static struct key keys[MAX_KEYS];
+static size_t nkeys;
+
+/* The keys file of docs/protocol.md section 3.9: "gateway_id key_id algorithm hexkey". */
+static void
+load_keys(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512], alg[64], hex[256];
+	long gw;
+	unsigned kid;
+
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	while (fgets(line, sizeof(line), f) && nkeys < MAX_KEYS) {
+		char *hash = strchr(line, '#');
+		uint8_t raw[64];
+		size_t raw_len;
+		struct key *k = &keys[nkeys];
+		if (hash)
+			*hash = '\0';
+		if (sscanf(line, "%li %u %63s %255s", &gw, &kid, alg, hex) != 4)
+			continue;
+		if (sodium_hex2bin(raw, sizeof(raw), hex, strlen(hex), NULL, &raw_len, NULL) != 0)
+			continue;
+		k->gw = (uint32_t)gw;
+		k->key_id = (uint8_t)kid;
+		if (!strcmp(alg, "siphash24") && raw_len == sizeof(k->sip)) {
+			k->alg = 2;
+			memcpy(k->sip, raw, sizeof(k->sip));
+		} else if (!strcmp(alg, "hmac-sha256-128") && raw_len == 32) {
+			k->alg = 1;
+			crypto_auth_hmacsha256_init(&k->hmac, raw, raw_len);
+		} else {
+			continue;
+		}
+		nkeys++;
+	}
+	fclose(f);
+}
+
+static const struct key *
+key_of(uint32_t gw, uint8_t key_id)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		if (keys[i].gw == gw && keys[i].key_id == key_id)
+			return &keys[i];
+	return NULL;
+}
+
+/* Header checks and the MAC, as fc_up_parse() + fc_mac_verify(); 1 if the frame is good. */
+static int
+verify_frame(const uint8_t *p, size_t n)
+{
+	const struct key *k;
+	size_t tag_len, signed_len;
+	uint8_t want[crypto_auth_hmacsha256_BYTES];
+
+	if (n < 32 || rd16(p) != 0x4746 || p[2] != 1 || p[3] != 1)
+		return 0;
+	k = key_of(rd32(p + 4), p[28]);
+	if (!k || k->alg != p[29])
+		return 0;
+	tag_len = k->alg == 1 ? 16 : crypto_shorthash_siphash24_BYTES;
+	if (32 + (size_t)rd16(p + 24) * rd16(p + 26) + tag_len != n)
+		return 0;
+	signed_len = n - tag_len;
+	if (k->alg == 1) {
+		crypto_auth_hmacsha256_state st = k->hmac;
+		crypto_auth_hmacsha256_update(&st, p, signed_len);
+		crypto_auth_hmacsha256_final(&st, want);
+	} else {
+		crypto_shorthash_siphash24(want, p, signed_len, k->sip);
+	}
+	return sodium_memcmp(want, p + signed_len, tag_len) == 0;
+}
+
 static struct frame *frames;
 static size_t nframes;
-static struct fix *fixes;
-static size_t nfixes;
+static uint8_t *arena;
+static size_t arena_len;
+static size_t nfixes;   /* fix records in the capture */
 static uint64_t cap_t0; /* capture ns of the first frame */
 
+/* The UDP payloads of the capture's uplink frames, in memory: no parsing beyond UDP here. */
 static void
 load_pcap(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t gh[24], rh[16], buf[65536];
-	size_t fcap = 1 << 16, xcap = 1 << 20;
+	size_t fcap = 1 << 16, acap = 1 << 24;
 	int nano;
 
 	if (!f || fread(gh, 1, 24, f) != 24) {
@@ -170,7 +268,7 @@ load_pcap(const char *path)
 	}
 	nano = rd32(gh) == 0xa1b23c4d;
 	frames = malloc(fcap * sizeof(*frames));
-	fixes = malloc(xcap * sizeof(*fixes));
+	arena = malloc(acap);
 	while (fread(rh, 1, 16, f) == 16) {
 		uint32_t incl = rd32(rh + 8);
 		uint64_t t = (uint64_t)rd32(rh) * 1000000000ull +
@@ -199,37 +297,29 @@ load_pcap(const char *path)
 			continue;
 		p += ihl + 8;
 		n -= ihl + 8;
-		if (n < 32 || rd16(p) != 0x4746 || p[3] != 1)
-			continue;
-		uint16_t cnt = rd16(p + 24), rlen = rd16(p + 26);
-		if (rlen < 32 || 32 + (size_t)cnt * rlen > n)
-			continue;
 		if (nframes == fcap) {
 			fcap *= 2;
 			frames = realloc(frames, fcap * sizeof(*frames));
 		}
-		frames[nframes] = (struct frame){ t, (uint32_t)nfixes, 0 };
-		for (unsigned i = 0; i < cnt; i++) {
-			const uint8_t *r = p + 32 + (size_t)i * rlen;
-			uint32_t pl;
-			if (!player_of(rd64(r), &pl))
-				continue;
-			if (nfixes == xcap) {
-				xcap *= 2;
-				fixes = realloc(fixes, xcap * sizeof(*fixes));
-			}
-			fixes[nfixes++] =
-				(struct fix){ pl, (int32_t)rd32(r + 8), (int32_t)rd32(r + 12) };
-			frames[nframes].nfix++;
+		while (arena_len + n > acap) {
+			acap *= 2;
+			arena = realloc(arena, acap);
 		}
-		nframes++;
+		memcpy(arena + arena_len, p, n);
+		frames[nframes++] = (struct frame){ t, (uint32_t)arena_len, (uint32_t)n };
+		arena_len += n;
+		if (n >= 32 && rd16(p) == 0x4746 && p[3] == 1)
+			nfixes += rd16(p + 24);
 	}
 	fclose(f);
 }
 
 struct ctx {
 	unsigned long vol, invol;
+	uint64_t allocs;
 };
+
+static const char *alloc_dir;
 
 static void
 read_ctx(int pid, struct ctx *c)
@@ -239,6 +329,16 @@ read_ctx(int pid, struct ctx *c)
 	struct dirent *e;
 
 	c->vol = c->invol = 0;
+	c->allocs = 0;
+	if (alloc_dir) {
+		FILE *f;
+		snprintf(path, sizeof(path), "%s/alloc.%d", alloc_dir, pid);
+		if ((f = fopen(path, "rb"))) {
+			if (fread(&c->allocs, 8, 1, f) != 1)
+				c->allocs = 0;
+			fclose(f);
+		}
+	}
 	snprintf(dpath, sizeof(dpath), "/proc/%d/task", pid);
 	if (!(d = opendir(dpath)))
 		return;
@@ -261,34 +361,42 @@ read_ctx(int pid, struct ctx *c)
 	closedir(d);
 }
 
-static int
-cmp_lat(const void *a, const void *b)
-{
-	return cmp_u64(a, b);
-}
-
-static void
-expect_reply(redisContext *c, int type_ok)
+static redisReply *
+get_reply(redisContext *c)
 {
 	redisReply *r;
 	if (redisGetReply(c, (void **)&r) != REDIS_OK) {
 		fprintf(stderr, "redis: %s\n", c->errstr);
 		exit(1);
 	}
-	if (r->type == REDIS_REPLY_ERROR || (type_ok && r->type != type_ok)) {
+	if (r->type == REDIS_REPLY_ERROR) {
 		fprintf(stderr, "redis error: %s\n", r->str ? r->str : "?");
 		exit(1);
 	}
-	freeReplyObject(r);
+	return r;
+}
+
+static void
+print_quantiles(FILE *f, const char *name, uint64_t *v, size_t n)
+{
+	static const double q[] = { 0.5, 0.9, 0.95, 0.99, 0.999 };
+	static const char *const qn[] = { "p50", "p90", "p95", "p99", "p999" };
+
+	qsort(v, n, sizeof(*v), cmp_u64);
+	fprintf(f, " \"%s\": {\"samples\": %zu", name, n);
+	for (unsigned i = 0; i < 5; i++)
+		fprintf(f, ", \"%s\": %" PRIu64, qn[i],
+			n ? v[(size_t)((double)(n - 1) * q[i])] : 0);
+	fprintf(f, ", \"max\": %" PRIu64 "},\n", n ? v[n - 1] : 0);
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *pcap = NULL, *roster = NULL, *out = NULL;
+	const char *pcap = NULL, *roster = NULL, *keyfile = NULL, *out = NULL;
 	int port = 0, rpid = 0;
 	double tick_ms = 50, warm_s = 1, end_s = -1, timeout_s = -1;
-	struct clue clues[64];
+	struct clue clues[256];
 	int nclues = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -301,6 +409,8 @@ main(int argc, char **argv)
 			pcap = v;
 		else if (!strcmp(a, "--roster"))
 			roster = v;
+		else if (!strcmp(a, "--keys"))
+			keyfile = v;
 		else if (!strcmp(a, "--out"))
 			out = v;
 		else if (!strcmp(a, "--port"))
@@ -315,9 +425,13 @@ main(int argc, char **argv)
 			end_s = atof(v);
 		else if (!strcmp(a, "--timeout-s"))
 			timeout_s = atof(v);
-		else if (!strcmp(a, "--clue") && nclues < 64) {
-			if (sscanf(v, "%u,%d,%d,%d", &clues[nclues].id, &clues[nclues].x,
-				   &clues[nclues].y, &clues[nclues].r) == 4)
+		else if (!strcmp(a, "--alloc-dir"))
+			alloc_dir = v;
+		else if (!strcmp(a, "--clue") && nclues < 256) {
+			struct clue *k = &clues[nclues];
+			memset(k, 0, sizeof(*k));
+			if (sscanf(v, "%u,%d,%d,%d,%lf", &k->id, &k->x, &k->y, &k->r,
+				   &k->respawn_s) >= 4)
 				nclues++;
 		} else {
 			fprintf(stderr, "unknown argument %s\n", a);
@@ -325,15 +439,20 @@ main(int argc, char **argv)
 		}
 		i++;
 	}
-	if (!pcap || !roster || !out || !port || !rpid) {
-		fprintf(stderr,
-			"usage: peer_client --pcap CAP --roster CSV --port P --redis-pid PID --out JSON [--clue ID,X,Y,R]...\n");
+	if (!pcap || !roster || !keyfile || !out || !port || !rpid) {
+		fprintf(stderr, "usage: peer_client --pcap CAP --roster CSV --keys KEYS --port P "
+				"--redis-pid PID --out JSON [--clue ID,X,Y,R[,RESPAWN_S]]...\n");
 		return 2;
 	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sodium_init failed\n");
+		return 1;
+	}
 	load_roster(roster);
+	load_keys(keyfile);
 	load_pcap(pcap);
-	if (nframes == 0) {
-		fprintf(stderr, "no frames\n");
+	if (nframes == 0 || nkeys == 0) {
+		fprintf(stderr, "no frames or no keys\n");
 		return 1;
 	}
 	uint64_t span = frames[nframes - 1].t_ns - cap_t0;
@@ -347,14 +466,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "connect: %s\n", c ? c->errstr : "?");
 		return 1;
 	}
-	{
-		redisReply *r = redisCommand(c, "FLUSHALL");
-		if (!r) {
-			fprintf(stderr, "FLUSHALL: %s\n", c->errstr);
-			return 1;
-		}
-		freeReplyObject(r);
-	}
+	redisAppendCommand(c, "FLUSHALL");
+	freeReplyObject(get_reply(c));
 
 	size_t maxplayer = 0;
 	for (size_t i = 0; i < ntags; i++)
@@ -363,18 +476,22 @@ main(int argc, char **argv)
 	uint8_t *dirty = calloc(maxplayer, 1);
 	uint32_t *dlist = malloc(maxplayer * sizeof(*dlist));
 	int32_t *px = calloc(maxplayer, 4), *py = calloc(maxplayer, 4);
+	uint64_t *last_due = calloc(maxplayer, 8);
 	uint8_t *map = malloc(maxplayer * 12 + 16);
 	size_t ndirty = 0;
-	uint64_t *lat = malloc(nfixes * sizeof(*lat));
-	uint64_t *sched = malloc(nfixes * sizeof(*sched));
-	size_t nlat = 0;
+	uint64_t *lat = malloc((nfixes + 1) * sizeof(*lat));
+	uint64_t *sched = malloc((nfixes + 1) * sizeof(*sched));
+	size_t nlat = 0, claim_cap = 1024, nclaim = 0;
+	uint64_t *claim_lat = malloc(claim_cap * sizeof(*claim_lat));
 	uint64_t tick_ns = (uint64_t)(tick_ms * 1e6);
 	uint64_t cur_tick = cap_t0 / tick_ns;
-	unsigned long ticks = 0, searches = 0, hits = 0, map_bytes = 0;
+	unsigned long ticks = 0, searches = 0, map_bytes = 0, bad_mac = 0, unknown = 0;
 	struct ctx cs0 = { 0 }, cs1 = { 0 }, rs0 = { 0 }, rs1 = { 0 };
 	uint64_t mark0 = 0, mark1 = 0;
 	int stopped = 0;
 	char member[32], lon[32], lat_s[32], rad[32];
+	int claim_of[256];
+	uint32_t claimant[256];
 
 	uint64_t start = now_ns() + 20000000ull; /* 20 ms to settle */
 	size_t fi = 0;
@@ -402,10 +519,11 @@ main(int argc, char **argv)
 			stopped = 1;
 			break;
 		}
-		/* Tick boundary on the capture clock: the clues' searches and the tick's map. */
+		/* Tick boundary on the capture clock: the clues' searches, claims and the map. */
 		uint64_t ftick = frames[fi].t_ns / tick_ns;
 		if (ftick > cur_tick) {
 			size_t o = 0;
+			int nsearch = 0;
 			for (size_t k = 0; k < ndirty; k++) {
 				uint32_t p = dlist[k];
 				memcpy(map + o, &p, 4);
@@ -416,57 +534,104 @@ main(int argc, char **argv)
 			}
 			ndirty = 0;
 			for (int k = 0; k < nclues; k++) {
-				snprintf(lon, sizeof(lon), "%.9f", clues[k].x / 1000.0 * DEG_PER_M);
-				snprintf(lat_s, sizeof(lat_s), "%.9f",
-					 clues[k].y / 1000.0 * DEG_PER_M);
+				struct clue *q = &clues[k];
+				if (q->decided && ftick >= q->reopen_tick)
+					q->decided = 0;
+				if (q->decided)
+					continue;
+				snprintf(lon, sizeof(lon), "%.9f", q->x / 1000.0 * DEG_PER_M);
+				snprintf(lat_s, sizeof(lat_s), "%.9f", q->y / 1000.0 * DEG_PER_M);
 				snprintf(rad, sizeof(rad), "%.4f",
-					 clues[k].r / 1000.0 * DEG_PER_M * REDIS_M_PER_DEG);
+					 q->r / 1000.0 * DEG_PER_M * REDIS_M_PER_DEG);
 				redisAppendCommand(
 					c,
-					"GEOSEARCH fc:pos FROMLONLAT %s %s BYRADIUS %s m ASC WITHDIST",
+					"GEOSEARCH fc:pos FROMLONLAT %s %s BYRADIUS %s m "
+					"ASC COUNT 1 WITHDIST",
 					lon, lat_s, rad);
+				claim_of[nsearch++] = k;
 			}
 			redisAppendCommand(c, "PUBLISH fc:map %b", map, o);
-			for (int k = 0; k < nclues; k++) {
-				redisReply *r;
-				if (redisGetReply(c, (void **)&r) != REDIS_OK) {
-					fprintf(stderr, "redis: %s\n", c->errstr);
-					return 1;
+			int nclaims = 0;
+			for (int k = 0; k < nsearch; k++) {
+				redisReply *r = get_reply(c);
+				unsigned pl;
+				if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+				    r->element[0]->type == REDIS_REPLY_ARRAY &&
+				    r->element[0]->elements > 0 &&
+				    sscanf(r->element[0]->element[0]->str, "p%u", &pl) == 1 &&
+				    pl < maxplayer) {
+					struct clue *q = &clues[claim_of[k]];
+					q->decided = 1;
+					q->reopen_tick =
+						ftick + 1 +
+						(uint64_t)(q->respawn_s * 1e9 / (double)tick_ns);
+					if (q->respawn_s <= 0)
+						q->reopen_tick = UINT64_MAX;
+					claim_of[nclaims] = claim_of[k];
+					claimant[nclaims++] = pl;
 				}
-				if (r->type == REDIS_REPLY_ARRAY)
-					hits += r->elements;
 				freeReplyObject(r);
 				searches++;
 			}
-			expect_reply(c, 0);
+			freeReplyObject(get_reply(c));
+			for (int k = 0; k < nclaims; k++)
+				redisAppendCommand(c, "PUBLISH fc:claim %u,%u",
+						   clues[claim_of[k]].id, claimant[k]);
+			for (int k = 0; k < nclaims; k++) {
+				freeReplyObject(get_reply(c));
+				if (nclaim == claim_cap) {
+					claim_cap *= 2;
+					claim_lat =
+						realloc(claim_lat, claim_cap * sizeof(*claim_lat));
+				}
+				claim_lat[nclaim++] = now_ns() - last_due[claimant[k]];
+			}
 			map_bytes += o;
 			ticks++;
 			cur_tick = ftick;
 		}
 		/* Every frame due now is one batch (floord takes a burst of up to 32 frames). */
 		size_t first = nlat, nf = 0;
-		while (fi < nframes && nf < 32 && start + (frames[fi].t_ns - cap_t0) <= t &&
+		while (fi < nframes && nf < BURST && start + (frames[fi].t_ns - cap_t0) <= t &&
 		       frames[fi].t_ns / tick_ns == cur_tick) {
 			uint64_t d = start + (frames[fi].t_ns - cap_t0);
-			for (uint32_t k = 0; k < frames[fi].nfix; k++) {
-				const struct fix *x = &fixes[frames[fi].first_fix + k];
-				snprintf(member, sizeof(member), "p%u", x->player);
-				snprintf(lon, sizeof(lon), "%.9f", x->x / 1000.0 * DEG_PER_M);
-				snprintf(lat_s, sizeof(lat_s), "%.9f", x->y / 1000.0 * DEG_PER_M);
-				redisAppendCommand(c, "GEOADD fc:pos %s %s %s", lon, lat_s, member);
-				sched[nlat++] = d;
-				px[x->player] = x->x;
-				py[x->player] = x->y;
-				if (!dirty[x->player]) {
-					dirty[x->player] = 1;
-					dlist[ndirty++] = x->player;
-				}
-			}
+			const uint8_t *p = arena + frames[fi].off;
 			fi++;
 			nf++;
+			if (!verify_frame(p, frames[fi - 1].len)) {
+				bad_mac++;
+				continue;
+			}
+			uint16_t cnt = rd16(p + 24), rlen = rd16(p + 26);
+			for (unsigned k = 0; k < cnt; k++) {
+				const uint8_t *r = p + 32 + (size_t)k * rlen;
+				uint32_t pl;
+				int32_t x = (int32_t)rd32(r + 8), y = (int32_t)rd32(r + 12);
+				if (!player_of(rd64(r), &pl)) {
+					unknown++;
+					continue;
+				}
+				snprintf(member, sizeof(member), "p%u", pl);
+				snprintf(lon, sizeof(lon), "%.9f", x / 1000.0 * DEG_PER_M);
+				snprintf(lat_s, sizeof(lat_s), "%.9f", y / 1000.0 * DEG_PER_M);
+				redisAppendCommand(c, "GEOADD fc:pos %s %s %s", lon, lat_s, member);
+				sched[nlat++] = d;
+				px[pl] = x;
+				py[pl] = y;
+				last_due[pl] = d;
+				if (!dirty[pl]) {
+					dirty[pl] = 1;
+					dlist[ndirty++] = pl;
+				}
+			}
 		}
 		for (size_t k = first; k < nlat; k++) {
-			expect_reply(c, REDIS_REPLY_INTEGER);
+			redisReply *r = get_reply(c);
+			if (r->type != REDIS_REPLY_INTEGER) {
+				fprintf(stderr, "GEOADD: unexpected reply type %d\n", r->type);
+				return 1;
+			}
+			freeReplyObject(r);
 			last_reply = now_ns();
 			lat[k] = last_reply - sched[k];
 		}
@@ -481,8 +646,6 @@ main(int argc, char **argv)
 	}
 	double elapsed = (double)(last_reply - start) / 1e9;
 	double win = (double)(mark1 - mark0) / 1e9;
-	qsort(lat, nlat, sizeof(*lat), cmp_lat);
-#define Q(q) (nlat ? lat[(size_t)((double)(nlat - 1) * (q))] : 0)
 	FILE *f = fopen(out, "w");
 	if (!f) {
 		perror(out);
@@ -490,16 +653,21 @@ main(int argc, char **argv)
 	}
 	fprintf(f,
 		"{\"fixes_in_capture\": %zu, \"fixes_stored\": %zu, \"stopped_at_timeout\": %d,\n"
-		" \"capture_s\": %.3f, \"elapsed_s\": %.3f, \"fixes_per_s\": %.0f,\n"
-		" \"latency_ns\": {\"samples\": %zu, \"p50\": %" PRIu64 ", \"p90\": %" PRIu64
-		", \"p99\": %" PRIu64 ", \"p999\": %" PRIu64 ", \"max\": %" PRIu64 "},\n"
-		" \"ticks\": %lu, \"geosearches\": %lu, \"geosearch_hits\": %lu, \"map_bytes\": %lu,\n"
+		" \"frames\": %zu, \"frames_bad\": %lu, \"unknown_tags\": %lu,\n"
+		" \"capture_s\": %.3f, \"elapsed_s\": %.3f, \"fixes_per_s\": %.0f,\n",
+		nfixes, nlat, stopped, nframes, bad_mac, unknown, (double)span / 1e9, elapsed,
+		elapsed > 0 ? (double)nlat / elapsed : 0);
+	print_quantiles(f, "latency_ns", lat, nlat);
+	print_quantiles(f, "claim_latency_ns", claim_lat, nclaim);
+	fprintf(f,
+		" \"ticks\": %lu, \"geosearches\": %lu, \"claims\": %zu, \"map_bytes\": %lu,\n"
 		" \"window_s\": %.3f, \"client_vol_cs\": %lu, \"client_invol_cs\": %lu,"
-		" \"redis_vol_cs\": %lu, \"redis_invol_cs\": %lu}\n",
-		nfixes, nlat, stopped, (double)span / 1e9, elapsed,
-		elapsed > 0 ? (double)nlat / elapsed : 0, nlat, Q(0.5), Q(0.9), Q(0.99), Q(0.999),
-		nlat ? lat[nlat - 1] : 0, ticks, searches, hits, map_bytes, win, cs1.vol - cs0.vol,
-		cs1.invol - cs0.invol, rs1.vol - rs0.vol, rs1.invol - rs0.invol);
+		" \"redis_vol_cs\": %lu, \"redis_invol_cs\": %lu,"
+		" \"allocs_counted\": %d, \"client_allocs\": %" PRIu64
+		", \"redis_allocs\": %" PRIu64 "}\n",
+		ticks, searches, nclaim, map_bytes, win, cs1.vol - cs0.vol, cs1.invol - cs0.invol,
+		rs1.vol - rs0.vol, rs1.invol - rs0.invol, alloc_dir != NULL,
+		cs1.allocs - cs0.allocs, rs1.allocs - rs0.allocs);
 	fclose(f);
 	redisFree(c);
 	return 0;
