@@ -21,6 +21,9 @@ Stages, each writing its files into OUT (perf/suite.sh --only picks some):
   codec         perf/bench_codec (time and callgrind instructions per frame): codec.csv,
                 codec_instructions.csv.
   journal       perf/bench_journal on a tmpfs and on a disk: journal.csv.
+  game          perf/bench_game.sh: claim latency (400 players over 200 respawning clues, with
+                and without a journal) and the 64-player hot spot against uniform load, paced,
+                R runs each: game.csv, game.md.
 Then suite.md: every stage's summary in one file. Never asserts a time; --check DIR only checks
 that the files of a run are there and parse."""
 
@@ -739,6 +742,18 @@ def stage_journal(a, md):
     md.append("")
 
 
+def stage_game(a, md):
+    """perf/bench_game.sh: claim latency with and without a journal, and the 64-player hot
+    spot against uniform load, paced, R runs each (smoke: one quick run)."""
+    log("game: perf/bench_game.sh")
+    env = dict(os.environ, FC_PERF_BUILD_DIR=a.build, REPEAT=str(a.repeat))
+    sh(["bash", f"{a.top}/perf/bench_game.sh", "--out", a.out] + (["--quick"] if a.smoke else []),
+       env=env)
+    md.append("## The game (perf/bench_game.sh: claim latency, hot spot against uniform)\n")
+    text = open(f"{a.out}/game.md").read().split("\n", 2)
+    md.append(text[2] if len(text) > 2 else "")
+
+
 # ---- the smoke check: files there and parsing, never a timing -------------------------------
 
 def check(out, stages):
@@ -748,7 +763,8 @@ def check(out, stages):
             "instructions": ["instructions.csv"] if shutil.which("valgrind") else [],
             "codec": ["codec.csv"] + (["codec_instructions.csv"] if shutil.which("valgrind")
                                       else []),
-            "journal": ["journal.csv"]}
+            "journal": ["journal.csv"],
+            "game": ["game.csv", "game.md"]}
     bad = []
     for st in stages:
         for name in want[st]:
@@ -783,7 +799,7 @@ def check(out, stages):
     return 1 if bad else 0
 
 
-STAGES = ["latency", "throughput", "instructions", "codec", "journal"]
+STAGES = ["latency", "throughput", "instructions", "codec", "journal", "game"]
 
 
 def main():

@@ -17,7 +17,7 @@
 #                  perf/bench_codec, perf/bench_journal
 #   --repeat R     runs per latency point (default 5; smoke 1); throughput takes min(R, 3)
 #   --secs S       seconds of each latency capture (default 5; smoke 2)
-#   --only LIST    stages among latency,throughput,instructions,codec,journal (default all)
+#   --only LIST    stages among latency,throughput,instructions,codec,journal,game (default all)
 #   --peer-timeout X  stop the peer at X times the capture's length when it falls behind (2)
 #
 # Needs: python3; for the peer redis-server, libhiredis-dev and libsodium-dev; for the plots
@@ -71,7 +71,7 @@ fi
 [ $smoke -eq 1 ] && args+=(--smoke)
 python3 perf/suite.py "${args[@]}" "${pyargs[@]}"
 
-stages=latency,throughput,instructions,codec,journal
+stages=latency,throughput,instructions,codec,journal,game
 for ((i = 0; i < ${#pyargs[@]}; i += 2)); do
 	[ "${pyargs[i]}" = --only ] && stages=${pyargs[i + 1]}
 done
