@@ -21,6 +21,11 @@
  *    within 10 cm of it; the others play normally.
  *  - hostile: normal play plus one frame of every class of enum fc_gen_hostile, each landing in
  *    the floord counter fc_gen_hostile_counter() names.
+ *  - a scenario (docs/floorgen.md, the params after udp_only) changes that model: per-team and
+ *    fraction rates, walking speeds and pauses, legs to clues and hot spots, per-fix noise
+ *    with its err_mm, grid coverage and overlapping cells (the same fix through two
+ *    gateways), gateway clock skew and drift, frame loss, reordering and lateness. With none
+ *    of it on, the capture is the model above, byte for byte.
  *
  * Generation is streamed in 25 ms steps: memory is the players' state plus a few steps of
  * frames, whatever the length of the capture. Every choice comes from a splitmix64 stream per
@@ -33,12 +38,14 @@
 #ifndef FC_GEN_H
 #define FC_GEN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "fc_config.h"
+#include "fc_game_types.h"
 #include "fc_gateways.h"
 #include "fc_pkt.h"
 #include "fc_uplink.h"
@@ -99,6 +106,28 @@ const char *fc_gen_hostile_name(enum fc_gen_hostile h);
 /* The floord counter the class lands in ("uplink.bad_mac", "net.fragment", ...). */
 const char *fc_gen_hostile_counter(enum fc_gen_hostile h);
 
+/* Position noise: what the positioning engine's error looks like (docs/game.md, BLE vs UWB). */
+enum fc_gen_noise {
+	FC_GEN_NOISE_NONE = 0, /* exact positions, err_mm 20, UWB flag: the generator's default */
+	FC_GEN_NOISE_UWB,      /* 1-sigma about 20 mm, UWB flag */
+	FC_GEN_NOISE_BLE_AOA,  /* 1-sigma about 300 mm, BLE AoA flag */
+};
+
+/* Which gateway hears a fix. */
+enum fc_gen_coverage {
+	FC_GEN_COVER_STRIPES = 0, /* vertical stripes along x, one per gateway (default) */
+	FC_GEN_COVER_GRID,        /* a cols x rows grid of cells, cell i -> gateway i % n */
+};
+
+#define FC_GEN_MAX_HOT_SPOTS  16u
+#define FC_GEN_MAX_TEAM_RATES 16u
+
+/* A team whose tags give fixes at a rate of their own. */
+struct fc_gen_team_rate {
+	uint16_t team;
+	double hz; /* 0.1 .. 1000 */
+};
+
 /* What to generate. fc_gen_params_init() sets every default; roster and keys have none. */
 struct fc_gen_params {
 	const struct fc_roster_entry *roster; /* the players are the first n_players entries */
@@ -108,7 +137,7 @@ struct fc_gen_params {
 	uint32_t n_gateways;            /* the first n by gateway id: 1 .. keys->n; 0: all */
 	unsigned int mac_alg;           /* 0: each gateway's first key; else its first of this */
 	double seconds;                 /* of fixes: 0.01 .. 86400 (hostile: 0.5 or more) */
-	double rate_hz;                 /* fixes per tag per second: 0.1 .. 1000 */
+	double rate_hz;                 /* fixes per tag per second: 0.1 .. 1000; see rates */
 	uint64_t seed;                  /* default 1 */
 	uint32_t width_mm;              /* the floor: 201 .. 655350 mm, default 20 m x 10 m */
 	uint32_t height_mm;             /* 201 .. 655350 */
@@ -118,6 +147,58 @@ struct fc_gen_params {
 	uint16_t dst_port;              /* floord's uplink port: 47474 */
 	uint64_t clock_bound_ns;        /* the receiver's clock bound for the check: 2 s */
 	bool check; /* run every frame through fc_pkt_classify() and fc_up_accept() (default) */
+	/*
+	 * Only what a UDP socket can send: frames that are not a UDP datagram to dst_ip:dst_port
+	 * (every hostile class from a host that is not a gateway: ARP, IPv6, ICMP, fragments,
+	 * Ethernet runts, bad IP/UDP headers, another port) are skipped: neither handed to the
+	 * sink nor counted, and listed in the result's skipped[]. For fc_gen_live_sink().
+	 */
+	bool udp_only;
+
+	/*
+	 * The scenario's model (docs/floorgen.md). The defaults are the model above, bit for bit:
+	 * draws for a feature are made only when it is on, so that turning nothing on changes no
+	 * byte of the capture.
+	 */
+	/* per-tag rates: a listed team's tags at its rate; else, with fraction_hz, a fraction
+	 * of the tags (drawn per player) at fraction_hz; else rate_hz */
+	struct fc_gen_team_rate team_rates[FC_GEN_MAX_TEAM_RATES];
+	uint32_t n_team_rates;
+	double rate_fraction; /* 0 .. 1 */
+	double fraction_hz;   /* 0: none; else 0.1 .. 1000 */
+	double speed_min_mps; /* a leg's walking speed: 0.5 .. */
+	double speed_max_mps; /* .. 1.5 m/s */
+	double pause_prob;    /* at a waypoint, the chance to stand: 0.4 */
+	double pause_min_s;   /* for 0.3 .. */
+	double pause_max_s;   /* .. 2 s */
+	/* clues (a docs/game.md layout; only read): legs that head for one, hot spots favoured */
+	const struct fc_game_layout *layout;
+	double attraction; /* the chance a new leg heads for a clue: 0 */
+	double hot_weight; /* a hot spot is this many times likelier than another clue: 8 */
+	uint32_t hot_spots[FC_GEN_MAX_HOT_SPOTS]; /* clue ids */
+	uint32_t n_hot_spots;
+	double clue_pause_min_s; /* standing at a clue: 1 .. */
+	double clue_pause_max_s; /* .. 5 s */
+	uint32_t approach_mm;    /* a leg to a clue ends within this of it: 150 */
+	/* noise: each fix's 1-sigma error is the profile's times 0.5 .. 1.5, sent as err_mm;
+	 * the position is off by a normal draw of that sigma on each axis */
+	enum fc_gen_noise noise;
+	double noise_sigma_mm; /* 0: the profile's (UWB 20, BLE AoA 300) */
+	/* coverage */
+	enum fc_gen_coverage coverage;
+	uint32_t grid_cols; /* grid: 0 and 0: the most square grid of n_gateways cells */
+	uint32_t grid_rows;
+	uint32_t overlap_mm; /* a fix this close to a neighbour's cell is heard there too: 0 */
+	/* gateway clocks: offset uniform in [-skew, skew] ms, drift in [-drift, drift] ppm */
+	double skew_ms;
+	double drift_ppm;
+	/* impairments of gateway frames (per cent), and of fixes (duplicate) */
+	double loss_pct;    /* a frame is never sent */
+	double dup_pct;     /* a fix is also reported by the next gateway */
+	double reorder_pct; /* a frame is delayed by 0 .. reorder_ms (behind later frames) */
+	double reorder_ms;  /* 1 .. 1000 */
+	double late_pct;    /* a frame is delayed by late_ms exactly */
+	double late_ms;     /* 1 .. 120 000 */
 };
 
 void fc_gen_params_init(struct fc_gen_params *p);
@@ -132,7 +213,12 @@ struct fc_gen_gateway {
 	uint16_t port;       /* 40000 + id % 20000 */
 	uint32_t latency_us; /* capture time - send time: 200 .. 900 */
 	uint32_t phase_us;   /* first send time: i * 25 ms / n_gateways */
-	uint64_t frames;     /* frames it sent (its hostile ones included) */
+	uint64_t frames;     /* frames it sent (its hostile ones included; lost ones not) */
+	int64_t clock_offset_us; /* its clock minus the true one at the capture start */
+	double drift_ppm;        /* and how fast that grows */
+	uint64_t lost;           /* its frames the network lost */
+	uint64_t reordered;      /* delayed behind later frames */
+	uint64_t late;           /* delayed by late_ms */
 };
 
 /* A player's newest accepted fix: what floord should hold at the end (newest wins). */
@@ -161,21 +247,31 @@ struct fc_gen_hostile_frame {
  * outcome differs from its intent fails the run).
  */
 struct fc_gen_result {
-	uint64_t frames;             /* written */
-	uint64_t fixes;              /* distinct fixes measured (the held-back one included) */
-	uint64_t gw_frames;          /* accepted gateway frames: floord's rx.gw_frames */
-	uint64_t keepalives;         /* of which with 0 records */
-	uint64_t fix_records;        /* records in accepted frames: floord's rx.fixes */
-	uint64_t applied;            /* owners.applied */
-	uint64_t older;              /* owners.older */
-	uint64_t duplicates;         /* owners.duplicates */
-	uint64_t unknown_tags;       /* pipeline.unknown_tag */
+	uint64_t frames;       /* written */
+	uint64_t fixes;        /* distinct fixes measured (the held-back one included) */
+	uint64_t gw_frames;    /* accepted gateway frames: floord's rx.gw_frames */
+	uint64_t keepalives;   /* of which with 0 records */
+	uint64_t fix_records;  /* records in accepted frames: floord's rx.fixes */
+	uint64_t applied;      /* owners.applied */
+	uint64_t older;        /* owners.older */
+	uint64_t duplicates;   /* owners.duplicates */
+	uint64_t unknown_tags; /* pipeline.unknown_tag */
+	/* what the impairments did (sent = in the capture or sent live) */
+	uint64_t fix_reports;       /* fix records sent in regular frames, extra reports included */
+	uint64_t overlap_reports;   /* extra reports by a neighbour whose cell overlaps */
+	uint64_t duplicate_reports; /* extra reports by the next gateway (dup_pct) */
+	uint64_t lost_frames;       /* never sent */
+	uint64_t lost_reports;      /* fix records in them */
+	uint64_t reordered_frames;
+	uint64_t late_frames;
+	uint64_t window_drops;       /* delayed frames floord must drop (replay_old, clock_skew) */
 	uint64_t net[FC_PKT__COUNT]; /* net.* drops, by enum fc_pkt_verdict */
 	uint64_t up[FC_UP_E__COUNT]; /* uplink.* drops, by enum fc_up_err */
 	uint64_t first_ts_ns;
 	uint64_t last_ts_ns;
 	bool hostile_sent[FC_GEN_H__COUNT];
 	struct fc_gen_hostile_frame hostile[FC_GEN_H__COUNT];
+	uint64_t skipped[FC_GEN_H__COUNT]; /* udp_only: frames not sent, by class */
 	uint32_t n_players;
 	const struct fc_gen_final *final; /* n_players, in roster order */
 	uint32_t n_gateways;
@@ -217,6 +313,45 @@ int fc_gen_write_summary(const struct fc_gen *g, FILE *out);
 
 void fc_gen_free(struct fc_gen *g);
 
+/* --- the scenario file (docs/floorgen.md) ------------------------------------------------- */
+
+/* A scenario: the parameters it sets, and what they need kept alive (the clue layout). */
+struct fc_gen_scenario_file {
+	struct fc_gen_params p;
+	char roster[PATH_MAX]; /* [scenario] roster, keys: "" when the file names none */
+	char keys[PATH_MAX];
+	char layout_path[PATH_MAX];
+	char layout_loaded[PATH_MAX];
+	struct fc_game_layout *layout; /* p.layout; owned */
+	int kind;                      /* [scenario] kind: enum fc_gen_scenario */
+	int mac;                       /* 0 first key, 1 hmac, 2 siphash */
+	bool hostile;                  /* [hostile] enabled */
+};
+
+/* Defaults: fc_gen_params_init()'s. */
+void fc_gen_scenario_init(struct fc_gen_scenario_file *s);
+
+/*
+ * Reads the scenario file at path on top of what s holds (start from fc_gen_scenario_init()),
+ * and loads its clue layout. Returns 0, or -errno with "FILE:LINE: reason" (or "FILE: reason"
+ * for the file as a whole, the layout's own FILE:LINE appended) in err.
+ */
+int fc_gen_scenario_load(struct fc_gen_scenario_file *s, const char *path, char *err,
+			 size_t err_len);
+
+/*
+ * Applies one "section.key=value", as a line of the file would (floorgen --set); relative
+ * paths from the working directory. Returns 0 or -EINVAL with the reason in err.
+ */
+int fc_gen_scenario_set(struct fc_gen_scenario_file *s, const char *assignment, char *err,
+			size_t err_len);
+
+/* Lists every key as SECTION.KEY and what it takes, one a line (floorgen --help). */
+void fc_gen_scenario_describe(FILE *out);
+
+/* Frees the layout; s may be loaded again after fc_gen_scenario_init(). */
+void fc_gen_scenario_free(struct fc_gen_scenario_file *s);
+
 /* --- output ------------------------------------------------------------------------------ */
 
 /*
@@ -230,6 +365,60 @@ int fc_gen_pcap_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t l
 
 /* Flushes and closes; returns 0 or -EIO if anything failed to be written. NULL is accepted. */
 int fc_gen_pcap_close(struct fc_gen_pcap *pc);
+
+/*
+ * Live output: every frame's UDP payload sent from one UDP socket to dst_ip:dst_port (and
+ * nowhere else) at its capture time relative to the first frame, divided by speed. Run the
+ * generator with params.udp_only set and dst_port == frame_port.
+ */
+struct fc_gen_live_params {
+	uint32_t dst_ip; /* host order; required */
+	uint16_t dst_port;
+	uint32_t bind_ip; /* the socket's source address, host order; 0: the kernel's choice */
+	uint16_t bind_port;
+	double speed;        /* 1 real time, 2 twice as fast...; 0: no pacing; up to 1000 */
+	uint16_t frame_port; /* the UDP port the generator's frames are addressed to */
+};
+
+struct fc_gen_live_stats {
+	uint64_t sent;   /* datagrams */
+	uint64_t bytes;  /* of UDP payload */
+	uint64_t errors; /* sends that failed (the first one stops the run) */
+	int last_errno;
+	uint64_t max_late_ns; /* the latest a datagram went after its deadline */
+	uint64_t elapsed_ns;  /* from the first datagram to the last */
+};
+
+/*
+ * Opens the socket (and binds it if asked). Returns NULL with errno EINVAL (a parameter; the
+ * reason in err), ENOMEM, or the socket's or bind's error.
+ */
+struct fc_gen_live *fc_gen_live_open(const struct fc_gen_live_params *p, char *err, size_t err_len);
+
+/*
+ * fc_gen_sink_fn for a struct fc_gen_live *: waits for the frame's deadline, then sends its
+ * UDP payload. Returns 0, -EPROTO for a frame that is not a UDP datagram to frame_port, or
+ * the send's -errno.
+ */
+int fc_gen_live_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len);
+
+void fc_gen_live_get_stats(const struct fc_gen_live *lv, struct fc_gen_live_stats *st);
+const struct fc_gen_live_params *fc_gen_live_params(const struct fc_gen_live *lv);
+
+/* Closes the socket. NULL is accepted. */
+void fc_gen_live_close(struct fc_gen_live *lv);
+
+/*
+ * Parses "A.B.C.D:PORT" (IPv4 only: no name lookups), or "A.B.C.D" when !port_required (port
+ * 0). Returns 0 or -EINVAL.
+ */
+int fc_gen_parse_hostport(const char *s, bool port_required, uint32_t *ip, uint16_t *port);
+
+/*
+ * Makes fc_gen_write_summary() add a "live" object with lv's destination, speed and stats.
+ * lv must outlive the summary's writing.
+ */
+void fc_gen_note_live(struct fc_gen *g, const struct fc_gen_live *lv);
 
 /* --- test fixtures ------------------------------------------------------------------------ */
 

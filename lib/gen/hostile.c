@@ -109,7 +109,7 @@ plan_older(struct fc_gen *g, struct fc__gen_hostile *h, const struct fc__gen_fix
 {
 	/* Late enough that the player's next fix (one period on, sent within a frame period)
 	 * is in first, whatever the rate; 200 ms at the usual rates. */
-	uint64_t late = g->period_us + 2ull * FC_GEN_FRAME_PERIOD_US;
+	uint64_t late = g->max_period_us + 2ull * FC_GEN_FRAME_PERIOD_US;
 
 	if (late < 200000)
 		late = 200000;
@@ -124,7 +124,7 @@ plan_older(struct fc_gen *g, struct fc__gen_hostile *h, const struct fc__gen_fix
 
 		if (fx->t_us < h->send_us || fx->fix_seq < 3)
 			continue;
-		ga = fc__gen_zone(g, fx->x_mm);
+		ga = fc__gen_zone(g, fx->x_mm, fx->y_mm);
 		g->held_pidx = fx->pidx;
 		g->held_seq = fx->fix_seq;
 		h->gidx = ga;
@@ -153,9 +153,9 @@ plan_duplicate(struct fc_gen *g, struct fc__gen_hostile *h, const struct fc__gen
 		if ((fx->pidx == g->held_pidx && fx->fix_seq == g->held_seq) ||
 		    (nx->pidx == g->held_pidx && nx->fix_seq == g->held_seq))
 			continue;
-		ga = fc__gen_zone(g, fx->x_mm);
+		ga = fc__gen_zone(g, fx->x_mm, fx->y_mm);
 		gb = (ga + 1) % g->n_gw;
-		gn = fc__gen_zone(g, nx->x_mm);
+		gn = fc__gen_zone(g, nx->x_mm, nx->y_mm);
 		/* 1 ms after the original: more than any latency difference, so it comes second */
 		send = fc__gen_send_slot(g, ga, fx->t_us) + 1000;
 		if (fc__gen_send_slot(g, gn, nx->t_us) + g->gwi[gn].latency_us >
@@ -163,6 +163,8 @@ plan_duplicate(struct fc_gen *g, struct fc__gen_hostile *h, const struct fc__gen
 			h->gidx = gb;
 			h->send_us = send;
 			h->fix = *fx;
+			g->dup_pidx = fx->pidx;
+			g->dup_seq = fx->fix_seq;
 			return 0;
 		}
 	}
@@ -421,6 +423,8 @@ encode_gateway(struct fc_gen *g, const struct fc__gen_hostile *h, struct fc__gen
 	fc__gen_put_headers(g, gw_id, f, (uint32_t)len);
 	f->gidx = h->gidx;
 	f->ts_us = h->send_us + g->gwi[h->gidx].latency_us;
+	f->seq = seq; /* clock_skew's is authentic: floord marks it in the window */
+	f->base_ns = (int64_t)(g->start_ns + (h->send_us - FC_GEN_FRAME_PERIOD_US) * 1000);
 	g->gwi[h->gidx].frames++;
 	return 0;
 }

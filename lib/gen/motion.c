@@ -9,11 +9,10 @@
 
 #include "gen_priv.h"
 
-#define SPEED_MIN_MM_S   500.0 /* a walk: 0.5 .. 1.5 m/s */
-#define SPEED_MAX_MM_S   1500.0
+/* Speeds and pauses are the scenario's (struct fc__gen_floor): 0.5 .. 1.5 m/s, and at a
+ * waypoint a 40 % chance to stand for 0.3 .. 2 s, by default. */
 #define LEG_MIN_MM       500.0 /* waypoints 0.5 .. 4 m apart */
 #define LEG_MAX_MM       4000.0
-#define PAUSE_CHANCE     0.4    /* at a waypoint: stand 0.3 .. 2 s, or walk on */
 #define START_STANDING   0.3    /* some players start standing for 0.2 .. 1.5 s */
 #define CONVERGE_MIN_MM  1000.0 /* crowded: start 1 .. 2 m from the centre */
 #define CONVERGE_MAX_MM  2000.0
@@ -63,16 +62,48 @@ aim(struct fc__gen_walker *w)
 	}
 }
 
+/* A clue to head for: hot spots weigh more, so crowds gather there (a binary search). */
+static const struct fc__gen_spot *
+pick_spot(struct fc__gen_walker *w, const struct fc__gen_floor *f)
+{
+	double u = fc__gen_rng_uniform(&w->rng, 0, f->total_weight);
+	uint32_t lo = 0, hi = f->n_spots - 1;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (u < f->spots[mid].weight)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return &f->spots[lo];
+}
+
 static void
 new_leg(struct fc__gen_walker *w, const struct fc__gen_floor *f)
 {
+	/* the draw for attraction only when it is on: without clues the streams are unchanged */
+	if (f->attraction > 0 && fc__gen_rng_unit(&w->rng) < f->attraction) {
+		const struct fc__gen_spot *s = pick_spot(w, f);
+		double a = fc__gen_rng_uniform(&w->rng, 0, 2 * M_PI);
+		double r = f->approach * sqrt(fc__gen_rng_unit(&w->rng)); /* uniform on the disc */
+
+		w->tx = clamp(s->x + r * cos(a), f->w);
+		w->ty = clamp(s->y + r * sin(a), f->h);
+		w->speed = fc__gen_rng_uniform(&w->rng, f->speed_min, f->speed_max);
+		w->to_clue = true;
+		aim(w);
+		return;
+	}
 	double a = fc__gen_rng_uniform(&w->rng, 0, 2 * M_PI);
 	double d = fc__gen_rng_uniform(&w->rng, LEG_MIN_MM, LEG_MAX_MM);
 
 	/* Both ends inside the (convex) floor: every point of the leg is inside too. */
 	w->tx = clamp(w->x + d * cos(a), f->w);
 	w->ty = clamp(w->y + d * sin(a), f->h);
-	w->speed = fc__gen_rng_uniform(&w->rng, SPEED_MIN_MM_S, SPEED_MAX_MM_S);
+	w->speed = fc__gen_rng_uniform(&w->rng, f->speed_min, f->speed_max);
+	w->to_clue = false;
 	aim(w);
 }
 
@@ -84,6 +115,7 @@ fc__gen_walker_init(struct fc__gen_walker *w, const struct fc__gen_floor *f, uin
 	w->pause = 0;
 	w->converge = converge;
 	w->holding = false;
+	w->to_clue = false;
 	if (!converge) {
 		w->x = fc__gen_rng_uniform(&w->rng, FC_GEN_MARGIN_MM, f->w - FC_GEN_MARGIN_MM);
 		w->y = fc__gen_rng_uniform(&w->rng, FC_GEN_MARGIN_MM, f->h - FC_GEN_MARGIN_MM);
@@ -99,7 +131,7 @@ fc__gen_walker_init(struct fc__gen_walker *w, const struct fc__gen_floor *f, uin
 	w->y = clamp(f->cy + r * sin(a), f->h);
 	w->tx = f->cx;
 	w->ty = f->cy;
-	w->speed = fc__gen_rng_uniform(&w->rng, SPEED_MIN_MM_S, SPEED_MAX_MM_S);
+	w->speed = fc__gen_rng_uniform(&w->rng, f->speed_min, f->speed_max);
 	aim(w);
 }
 
@@ -138,8 +170,10 @@ fc__gen_walker_step(struct fc__gen_walker *w, const struct fc__gen_floor *f, dou
 	w->left = 0;
 	if (w->converge)
 		w->holding = true;
-	else if (fc__gen_rng_unit(&w->rng) < PAUSE_CHANCE)
-		w->pause = fc__gen_rng_uniform(&w->rng, 0.3, 2.0);
+	else if (w->to_clue) /* a player at a clue looks around */
+		w->pause = fc__gen_rng_uniform(&w->rng, f->clue_pause_min, f->clue_pause_max);
+	else if (fc__gen_rng_unit(&w->rng) < f->pause_prob)
+		w->pause = fc__gen_rng_uniform(&w->rng, f->pause_min, f->pause_max);
 	else
 		new_leg(w, f);
 }

@@ -80,10 +80,11 @@ write_args(const struct fc_gen *g, FILE *o)
 		", \"seconds\": %.17g, \"rate\": %.17g, \"seed\": %" PRIu64
 		", \"width_mm\": %" PRIu32 ", \"height_mm\": %" PRIu32 ", \"start_ns\": %" PRIu64
 		", \"scenario\": \"%s\", \"mac\": \"%s\", \"dst_ip\": \"%s\", \"dst_port\": %u"
-		", \"clock_bound_ns\": %" PRIu64 ", \"check\": %s},\n",
+		", \"clock_bound_ns\": %" PRIu64 ", \"check\": %s, \"udp_only\": %s},\n",
 		p->n_players, p->n_gateways, p->seconds, p->rate_hz, p->seed, p->width_mm,
 		p->height_mm, p->start_ns, scenario_name(p->scenario), alg_name(p->mac_alg), ip,
-		p->dst_port, p->clock_bound_ns, p->check ? "true" : "false");
+		p->dst_port, p->clock_bound_ns, p->check ? "true" : "false",
+		p->udp_only ? "true" : "false");
 }
 
 static void
@@ -99,10 +100,13 @@ write_gateways(const struct fc_gen *g, FILE *o)
 			"%s\n  {\"gateway_id\": %" PRIu32 ", \"key_id\": %u, \"mac_alg\": \"%s\""
 			", \"ip\": \"%s\", \"port\": %u, \"mac\": \"%02x:%02x:%02x:%02x:%02x:%02x\""
 			", \"latency_us\": %" PRIu32 ", \"phase_us\": %" PRIu32
-			", \"frames\": %" PRIu64 "}",
+			", \"frames\": %" PRIu64 ", \"clock_offset_us\": %" PRId64
+			", \"drift_ppm\": %.6f, \"lost\": %" PRIu64 ", \"reordered\": %" PRIu64
+			", \"late\": %" PRIu64 "}",
 			i ? "," : "", gw->id, gw->key_id, alg_name(gw->mac_alg), ip, gw->port,
 			gw->mac[0], gw->mac[1], gw->mac[2], gw->mac[3], gw->mac[4], gw->mac[5],
-			gw->latency_us, gw->phase_us, gw->frames);
+			gw->latency_us, gw->phase_us, gw->frames, gw->clock_offset_us,
+			gw->drift_ppm, gw->lost, gw->reordered, gw->late);
 	}
 	fprintf(o, "],\n");
 }
@@ -174,6 +178,127 @@ write_classes(const struct fc_gen *g, FILE *o)
 	fprintf(o, "],\n");
 }
 
+static const char *
+enum_name(unsigned int v, const char *const *names, unsigned int n)
+{
+	return v < n ? names[v] : "unknown";
+}
+
+/* The scenario's model, every key with its value in force (docs/floorgen.md). */
+static void
+write_model(const struct fc_gen *g, FILE *o)
+{
+	static const char *const noise[] = { "none", "uwb", "ble_aoa" };
+	static const char *const cover[] = { "stripes", "grid" };
+	const struct fc_gen_params *p = &g->p;
+
+	fprintf(o,
+		" \"model\": {\"movement\": {\"speed_min_mps\": %.17g, \"speed_max_mps\": %.17g"
+		", \"pause_probability\": %.17g, \"pause_min_s\": %.17g, \"pause_max_s\": %.17g}",
+		p->speed_min_mps, p->speed_max_mps, p->pause_prob, p->pause_min_s, p->pause_max_s);
+	fprintf(o, ",\n  \"rates\": {\"teams\": {");
+	for (uint32_t i = 0; i < p->n_team_rates; i++)
+		fprintf(o, "%s\"%u\": %.17g", i ? ", " : "", p->team_rates[i].team,
+			p->team_rates[i].hz);
+	fprintf(o, "}, \"fraction\": %.17g, \"fraction_hz\": %.17g}", p->rate_fraction,
+		p->fraction_hz);
+	fprintf(o,
+		",\n  \"clues\": {\"clues\": %" PRIu32 ", \"attraction\": %.17g"
+		", \"hot_spots\": [",
+		p->layout != NULL ? p->layout->n_clues : 0, p->attraction);
+	for (uint32_t i = 0; i < p->n_hot_spots; i++)
+		fprintf(o, "%s%" PRIu32, i ? ", " : "", p->hot_spots[i]);
+	fprintf(o,
+		"], \"hot_weight\": %.17g, \"pause_min_s\": %.17g, \"pause_max_s\": %.17g"
+		", \"approach_mm\": %" PRIu32 "}",
+		p->hot_weight, p->clue_pause_min_s, p->clue_pause_max_s, p->approach_mm);
+	fprintf(o, ",\n  \"noise\": {\"profile\": \"%s\", \"sigma_mm\": %.17g}",
+		enum_name(p->noise, noise, 3), g->noise_sigma);
+	fprintf(o,
+		",\n  \"gateways\": {\"coverage\": \"%s\", \"cols\": %" PRIu32
+		", \"rows\": %" PRIu32 ", \"overlap_mm\": %" PRIu32 "}",
+		enum_name(p->coverage, cover, 2),
+		p->coverage == FC_GEN_COVER_STRIPES ? g->n_gw : g->cols,
+		p->coverage == FC_GEN_COVER_STRIPES ? 1 : g->rows, p->overlap_mm);
+	fprintf(o, ",\n  \"clock\": {\"skew_ms\": %.17g, \"drift_ppm\": %.17g}", p->skew_ms,
+		p->drift_ppm);
+	fprintf(o,
+		",\n  \"impairments\": {\"loss_pct\": %.17g, \"duplicate_pct\": %.17g"
+		", \"reorder_pct\": %.17g, \"reorder_window_ms\": %.17g, \"late_pct\": %.17g"
+		", \"late_ms\": %.17g}},\n",
+		p->loss_pct, p->dup_pct, p->reorder_pct, p->reorder_ms, p->late_pct, p->late_ms);
+}
+
+/* What was sent, class by class: the impairments' doing and the hostile frames. */
+static void
+write_sent(const struct fc_gen *g, FILE *o)
+{
+	const struct fc_gen_result *r = &g->res;
+	unsigned int n = 0;
+
+	fprintf(o,
+		" \"sent\": {\"frames\": %" PRIu64 ", \"fixes\": %" PRIu64
+		", \"fix_reports\": %" PRIu64 ", \"overlap_reports\": %" PRIu64
+		", \"duplicate_reports\": %" PRIu64 ", \"lost_frames\": %" PRIu64
+		", \"lost_reports\": %" PRIu64 ", \"reordered_frames\": %" PRIu64
+		", \"late_frames\": %" PRIu64 ", \"window_drops\": %" PRIu64,
+		r->frames, r->fixes, r->fix_reports, r->overlap_reports, r->duplicate_reports,
+		r->lost_frames, r->lost_reports, r->reordered_frames, r->late_frames,
+		r->window_drops);
+	fprintf(o, ",\n  \"skewed_gateways\": [");
+	for (uint32_t i = 0; i < g->n_gw; i++)
+		if (g->gwi[i].clock_offset_us != 0 || g->gwi[i].drift_ppm != 0)
+			fprintf(o,
+				"%s{\"gateway_id\": %" PRIu32 ", \"offset_us\": %" PRId64
+				", \"drift_ppm\": %.6f}",
+				n++ ? ", " : "", g->gwi[i].id, g->gwi[i].clock_offset_us,
+				g->gwi[i].drift_ppm);
+	fprintf(o, "],\n  \"hostile\": {");
+	n = 0;
+	for (unsigned int h = 0; h < FC_GEN_H__COUNT; h++)
+		if (r->hostile_sent[h])
+			fprintf(o, "%s\"%s\": 1", n++ ? ", " : "", fc_gen_hostile_name(h));
+	fprintf(o, "},\n  \"skipped\": {");
+	n = 0;
+	for (unsigned int h = 0; h < FC_GEN_H__COUNT; h++)
+		if (r->skipped[h])
+			fprintf(o, "%s\"%s\": %" PRIu64, n++ ? ", " : "", fc_gen_hostile_name(h),
+				r->skipped[h]);
+	fprintf(o, "}},\n");
+}
+
+/* udp_only: what a socket could not send, by class (always there, {} when nothing was) */
+static void
+write_skipped(const struct fc_gen *g, FILE *o)
+{
+	unsigned int n = 0;
+
+	fprintf(o, " \"skipped\": {");
+	for (unsigned int h = 0; h < FC_GEN_H__COUNT; h++)
+		if (g->res.skipped[h])
+			fprintf(o, "%s\"%s\": %" PRIu64, n++ ? ", " : "", fc_gen_hostile_name(h),
+				g->res.skipped[h]);
+	fprintf(o, "},\n");
+}
+
+static void
+write_live(const struct fc_gen *g, FILE *o)
+{
+	const struct fc_gen_live_params *lp = fc_gen_live_params(g->live);
+	struct fc_gen_live_stats st;
+	char dst[16], src[16];
+
+	fc_gen_live_get_stats(g->live, &st);
+	ip_str(lp->dst_ip, dst);
+	ip_str(lp->bind_ip, src);
+	fprintf(o,
+		" \"live\": {\"dst\": \"%s:%u\", \"bind\": \"%s:%u\", \"speed\": %.17g"
+		", \"sent\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"errors\": %" PRIu64
+		", \"max_late_ns\": %" PRIu64 ", \"elapsed_ns\": %" PRIu64 "},\n",
+		dst, lp->dst_port, src, lp->bind_port, lp->speed, st.sent, st.bytes, st.errors,
+		st.max_late_ns, st.elapsed_ns);
+}
+
 static void
 write_crowded(const struct fc_gen *g, FILE *o)
 {
@@ -204,6 +329,11 @@ fc_gen_write_summary(const struct fc_gen *g, FILE *o)
 		r->last_ts_ns);
 	write_gateways(g, o);
 	write_classes(g, o);
+	write_skipped(g, o);
+	write_model(g, o);
+	write_sent(g, o);
+	if (g->live != NULL)
+		write_live(g, o);
 	write_counters(g, o);
 	if (g->p.scenario == FC_GEN_CROWDED)
 		write_crowded(g, o);

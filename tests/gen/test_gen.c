@@ -13,21 +13,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
+#include <sodium.h>
 
 #include "fc_config.h"
+#include "fc_game.h"
 #include "fc_gateways.h"
 #include "fc_gen.h"
 #include "fc_pkt.h"
 #include "fc_uplink.h"
 
-#define DST_IP   0xC6120001u /* 198.18.0.1 */
-#define DST_PORT 47474u
-#define BOUND_NS 2000000000ull
+#define DST_IP                0xC6120001u /* 198.18.0.1 */
+/* SHA-256 of the_default_capture_is_pinned's capture, made before the scenario file existed */
+#define PINNED_DEFAULT_SHA256 "12fda3d1c9be395a053b7925f83d33791826c706efee9a61b7946ff2475163d7"
+#define DST_PORT              47474u
+#define BOUND_NS              2000000000ull
 
 static char dir[64];
 
@@ -56,6 +63,9 @@ TestSuite(hostile, .init = setup, .fini = teardown);
 TestSuite(fixtures, .init = setup, .fini = teardown);
 TestSuite(params, .init = setup, .fini = teardown);
 TestSuite(cli, .init = setup, .fini = teardown);
+TestSuite(live, .init = setup, .fini = teardown);
+TestSuite(scenario, .init = setup, .fini = teardown);
+TestSuite(impair, .init = setup, .fini = teardown);
 
 static const char *
 in_dir(const char *name)
@@ -1056,4 +1066,778 @@ Test(cli, help_lists_every_hostile_class)
 			 fc_gen_hostile_name(h), fc_gen_hostile_counter(h), dir);
 		cr_assert_eq(system(cmd), 0, "--help names %s", fc_gen_hostile_name(h));
 	}
+	snprintf(
+		cmd, sizeof(cmd),
+		"grep -q '^  impairments.late_ms  *number 1 .. 120000$' '%s/out.txt' && "
+		"grep -q '^  noise.profile  *none, uwb or ble_aoa$' '%s/out.txt' && "
+		"grep -q -- '--live IP:PORT' '%s/out.txt' && grep -q -- '--scenario-file' '%s/out.txt'",
+		dir, dir, dir, dir);
+	cr_assert_eq(system(cmd), 0, "--help lists the scenario keys and the live output");
+}
+
+/* --- live: the UDP socket output ----------------------------------------------------------- */
+
+/* A receiver on 127.0.0.1, an ephemeral port: the test's own, nothing else is sent to. */
+static int
+udp_receiver(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), big = 8 << 20;
+
+	cr_assert_geq(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+struct tee {
+	struct fc_gen_pcap *pc;
+	struct fc_gen_live *lv;
+};
+
+static int
+tee_sink(void *ctx, uint64_t ts_ns, const uint8_t *frame, uint32_t len)
+{
+	struct tee *t = ctx;
+	int rc = fc_gen_pcap_sink(t->pc, ts_ns, frame, len);
+
+	return rc != 0 ? rc : fc_gen_live_sink(t->lv, ts_ns, frame, len);
+}
+
+/* Runs gm live to 127.0.0.1 at speed, with the capture beside; returns the receiving socket. */
+static int
+live_run(struct game *gm, double speed, struct fc_gen_live_stats *st)
+{
+	struct fc_gen_live_params lp = { .dst_ip = 0x7F000001u, .speed = speed };
+	char err[256], path[160];
+	struct tee t;
+	int fd = udp_receiver(&lp.dst_port);
+
+	gm->p.udp_only = true;
+	gm->p.dst_port = lp.frame_port = lp.dst_port;
+	gm->g = fc_gen_create(&gm->p, err, sizeof(err));
+	cr_assert_not_null(gm->g, "%s", err);
+	snprintf(path, sizeof(path), "%s/live.pcap", dir);
+	t.pc = fc_gen_pcap_open(path, false, err, sizeof(err));
+	cr_assert_not_null(t.pc, "%s", err);
+	t.lv = fc_gen_live_open(&lp, err, sizeof(err));
+	cr_assert_not_null(t.lv, "%s", err);
+	cr_assert_eq(fc_gen_run(gm->g, tee_sink, &t, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(fc_gen_pcap_close(t.pc), 0);
+	fc_gen_live_get_stats(t.lv, st);
+	fc_gen_live_close(t.lv);
+	gm->r = fc_gen_result(gm->g);
+	read_back(gm, path);
+	return fd;
+}
+
+Test(live, sends_exactly_the_captures_payloads_and_skips_what_a_socket_cannot)
+{
+	struct game gm;
+	struct fc_gen_live_stats st;
+	uint8_t buf[2048];
+	uint32_t skipped = 0;
+	int fd;
+
+	game_init(&gm, 20, 2, 1.0);
+	gm.p.scenario = FC_GEN_HOSTILE;
+	fd = live_run(&gm, 0, &st);
+	cr_assert_eq(st.sent, gm.n);
+	cr_assert_eq(st.errors, 0);
+	for (uint32_t i = 0; i < gm.n; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		cr_assert_eq(n, (ssize_t)(gm.f[i].len - FC_PKT_HDR_LEN), "datagram %u", i);
+		cr_assert_arr_eq(buf, gm.f[i].data + FC_PKT_HDR_LEN, (size_t)n, "datagram %u", i);
+	}
+	cr_assert_lt(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 0, "nothing more");
+	for (unsigned int h = 0; h < FC_GEN_H__COUNT; h++) {
+		const char *c = fc_gen_hostile_counter(h);
+		bool l2 = strncmp(c, "net.", 4) == 0;
+
+		cr_assert_eq(gm.r->skipped[h], l2, "%s", fc_gen_hostile_name(h));
+		cr_assert_eq(gm.r->hostile_sent[h], !l2, "%s", fc_gen_hostile_name(h));
+		skipped += l2;
+	}
+	cr_assert_eq(skipped, 9);
+	for (unsigned int v = 1; v < FC_PKT__COUNT; v++)
+		cr_assert_eq(gm.r->net[v], 0, "no net.* drop is expected of a socket's frames");
+	close(fd);
+	game_free(&gm);
+}
+
+Test(live, frames_are_paced_by_capture_time_over_speed)
+{
+	struct game gm;
+	struct fc_gen_live_stats st;
+	uint64_t span;
+	int fd;
+
+	game_init(&gm, 10, 2, 1.0);
+	fd = live_run(&gm, 4.0, &st);
+	span = gm.r->last_ts_ns - gm.r->first_ts_ns;
+	cr_assert_eq(st.sent, gm.n);
+	/* absolute deadlines: never before (a lower bound only; how late is perf's business) */
+	cr_assert_geq(st.elapsed_ns, span / 4, "%" PRIu64 " ns for %" PRIu64 " ns / 4",
+		      st.elapsed_ns, span);
+	close(fd);
+	game_free(&gm);
+}
+
+Test(live, addresses_are_ipv4_and_a_port)
+{
+	uint32_t ip;
+	uint16_t port;
+
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.1:47474", true, &ip, &port), 0);
+	cr_assert(ip == 0xC6120001u && port == 47474);
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.2", false, &ip, &port), 0);
+	cr_assert(ip == 0xC6120002u && port == 0);
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.2", true, &ip, &port), -EINVAL);
+	cr_assert_eq(fc_gen_parse_hostport("floord:47474", true, &ip, &port), -EINVAL,
+		     "no name lookups");
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.1:65536", true, &ip, &port), -EINVAL);
+	cr_assert_eq(fc_gen_parse_hostport("198.18.0.1:0", true, &ip, &port), -EINVAL);
+	cr_assert_eq(fc_gen_parse_hostport(":1", true, &ip, &port), -EINVAL);
+}
+
+Test(live, the_cli_sends_and_summarises)
+{
+	char args[1024], cmd[1024];
+	uint16_t port;
+	int fd = udp_receiver(&port);
+	uint8_t buf[2048];
+	uint32_t got = 0;
+
+	snprintf(args, sizeof(args), "--write-fixtures '%s/fx' --players 10 --gateways 2", dir);
+	cr_assert_eq(floorgen(args), 0);
+	snprintf(args, sizeof(args),
+		 "--live 127.0.0.1:%u --bind 127.0.0.1 --speed 0 --pcap-out '%s/l.pcap'"
+		 " --roster '%s/fx/roster.csv' --keys '%s/fx/gateways.keys' --seconds 1"
+		 " --scenario hostile --summary '%s/l.json'",
+		 port, dir, dir, dir, dir);
+	cr_assert_eq(floorgen(args), 0);
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		got++;
+	snprintf(cmd, sizeof(cmd),
+		 "grep -q '\"frames\": %u,' '%s/l.json' && grep -q '\"dst\": \"127.0.0.1:%u\"' "
+		 "'%s/l.json' && grep -q '\"skipped\": {\"arp\": 1, ' '%s/l.json' && "
+		 "grep -q '\"sent\": %u,' '%s/l.json' && grep -q '\"dst_port\": %u' '%s/l.json'",
+		 got, dir, port, dir, dir, got, dir, port, dir);
+	cr_assert_gt(got, 50);
+	cr_assert_eq(system(cmd), 0, "the summary says what was sent live");
+	cr_assert_eq(floorgen("--live 198.18.0.1 --roster y --keys z"), 2, "a port is needed");
+	cr_assert_eq(floorgen("--out x --bind 198.18.0.2 --roster y --keys z"), 2);
+	cr_assert_eq(floorgen("--live 198.18.0.1:1 --speed -1 --roster y --keys z"), 2);
+	close(fd);
+}
+
+/* --- scenario: the file ---------------------------------------------------------------------- */
+
+static const char *
+write_file(const char *name, const char *text)
+{
+	const char *path = in_dir(name);
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+/* Loading text must fail with "FILE:LINE: ..." holding want. */
+static void
+assert_scenario_error(const char *text, unsigned int line, const char *want)
+{
+	struct fc_gen_scenario_file sc;
+	const char *path = write_file("bad.ini", text);
+	char err[1024] = "", loc[256];
+
+	fc_gen_scenario_init(&sc);
+	cr_assert_neq(fc_gen_scenario_load(&sc, path, err, sizeof(err)), 0, "accepted: %s", text);
+	if (line > 0)
+		snprintf(loc, sizeof(loc), "%s:%u: ", path, line);
+	else
+		snprintf(loc, sizeof(loc), "%s: ", path);
+	cr_assert(strncmp(err, loc, strlen(loc)) == 0, "'%s' does not start with '%s'", err, loc);
+	cr_assert_not_null(strstr(err, want), "'%s' does not say '%s'", err, want);
+	fc_gen_scenario_free(&sc);
+}
+
+#define CLUES                                                                                      \
+	"policy = distance\n"                                                                      \
+	"# clue_id,x_mm,y_mm,radius_mm,points\n"                                                   \
+	"1,2000,2000,,10\n"                                                                        \
+	"2,18000,2000,,10\n"                                                                       \
+	"3,10000,5000,200,50\n"                                                                    \
+	"4,2000,8000,,10\n"
+
+Test(scenario, errors_name_the_file_the_line_and_the_reason)
+{
+	assert_scenario_error("[scenario]\nplayers = 10\nplayerz = 3\n", 3,
+			      "unknown key playerz in [scenario]");
+	assert_scenario_error("# a game\n[scenario]\nseconds = -1\n", 3,
+			      "seconds = '-1': expected a number 0.01 .. 86400");
+	assert_scenario_error("[scenario]\nseed = 1\n\n; again\nseed = 2\n", 5,
+			      "[scenario] seed given twice (first on line 2)");
+	assert_scenario_error("[network]\n", 1, "unknown section [network]");
+	assert_scenario_error("[noise]\nprofile = gps\n", 2,
+			      "profile = 'gps': expected none, uwb or ble_aoa");
+	assert_scenario_error("players = 3\n", 1, "players before any [section]");
+	assert_scenario_error("[clock]\nskew_ms\n", 2, "expected [section] or key = value");
+	assert_scenario_error("[scenario\n", 1, "a section is [name]");
+	assert_scenario_error("[hostile]\nenabled = perhaps\n", 2, "expected yes or no");
+	assert_scenario_error("[clues]\nhot_spots = 1, x\n", 2, "comma-separated");
+	assert_scenario_error("[impairments]\nloss_pct = 101\n", 2, "loss_pct = '101'");
+	assert_scenario_error("[rates]\nteams = 3:5, 3:6\n", 2, "each team once");
+	assert_scenario_error("[scenario]\nkind = crowded\n[hostile]\nenabled = yes\n", 0,
+			      "kind = crowded");
+	assert_scenario_error("[clues]\nattraction = 0.5\n", 0, "attraction without a layout");
+	/* the layout's own error, with its file and line */
+	write_file("clues-bad.txt", "policy = distance\n1,2000,2000,,10\n1,3000,3000,,10\n");
+	assert_scenario_error("[clues]\nlayout = clues-bad.txt\n", 0, "clues-bad.txt:3:");
+}
+
+Test(scenario, every_key_lands_in_the_parameters)
+{
+	struct fc_gen_scenario_file sc;
+	const struct fc_gen_params *p = &sc.p;
+	char err[1024];
+
+	write_file("clues.txt", CLUES);
+	write_file("all.ini",
+		   "# every key\n"
+		   "[scenario]\nplayers = 40\ngateways = 4\nseconds = 3.5\nrate_hz = 25\n"
+		   "seed = 0x2A\nwidth_m = 30\nheight_m = 12.5\nstart_ns = 1000000000\n"
+		   "kind = normal\nmac = siphash\nroster = fx/roster.csv\n"
+		   "keys = /abs/gateways.keys\ndst_ip = 198.18.0.9\ndst_port = 5000\n"
+		   "clock_bound_ms = 1500\n"
+		   "[rates]\nteams = 3:5, 0:40\nfraction = 0.25\nfraction_hz = 2\n"
+		   "[movement]\nspeed_min_mps = 0.7\nspeed_max_mps = 1.2\n"
+		   "pause_probability = 0.2\npause_min_s = 1\npause_max_s = 3\n"
+		   "[clues]\nlayout = clues.txt\nattraction = 0.5\nhot_spots = 3, 1\n"
+		   "hot_weight = 12\npause_min_s = 2\npause_max_s = 4\napproach_mm = 90\n"
+		   "[noise]\nprofile = ble_aoa ; AoA anchors\nsigma_mm = 250\n"
+		   "[gateways]\ncoverage = grid\ncols = 2\nrows = 2\noverlap_mm = 400\n"
+		   "[clock]\nskew_ms = 200\ndrift_ppm = 40\n"
+		   "[impairments]\nloss_pct = 1.5\nduplicate_pct = 2\nreorder_pct = 3\n"
+		   "reorder_window_ms = 60\nlate_pct = 0.5\nlate_ms = 700\n"
+		   "[hostile]\nenabled = yes\r\n");
+	fc_gen_scenario_init(&sc);
+	cr_assert_eq(fc_gen_scenario_load(&sc, in_dir("all.ini"), err, sizeof(err)), 0, "%s", err);
+	cr_assert(p->n_players == 40 && p->n_gateways == 4 && p->seconds == 3.5 &&
+		  p->rate_hz == 25 && p->seed == 42 && p->width_mm == 30000 &&
+		  p->height_mm == 12500 && p->start_ns == 1000000000);
+	cr_assert(p->scenario == FC_GEN_HOSTILE && p->mac_alg == FC_MAC_SIPHASH24);
+	cr_assert_str_eq(sc.roster, in_dir("fx/roster.csv"), "relative to the file");
+	cr_assert_str_eq(sc.keys, "/abs/gateways.keys");
+	cr_assert(p->dst_ip == 0xC6120009u && p->dst_port == 5000 &&
+		  p->clock_bound_ns == 1500000000ull);
+	cr_assert(p->n_team_rates == 2 && p->team_rates[0].team == 3 && p->team_rates[0].hz == 5 &&
+		  p->team_rates[1].team == 0 && p->team_rates[1].hz == 40 &&
+		  p->rate_fraction == 0.25 && p->fraction_hz == 2);
+	cr_assert(p->speed_min_mps == 0.7 && p->speed_max_mps == 1.2 && p->pause_prob == 0.2 &&
+		  p->pause_min_s == 1 && p->pause_max_s == 3);
+	cr_assert(p->layout != NULL && p->layout->n_clues == 4 && p->attraction == 0.5 &&
+		  p->n_hot_spots == 2 && p->hot_spots[0] == 3 && p->hot_spots[1] == 1 &&
+		  p->hot_weight == 12 && p->clue_pause_min_s == 2 && p->clue_pause_max_s == 4 &&
+		  p->approach_mm == 90);
+	cr_assert(p->noise == FC_GEN_NOISE_BLE_AOA && p->noise_sigma_mm == 250);
+	cr_assert(p->coverage == FC_GEN_COVER_GRID && p->grid_cols == 2 && p->grid_rows == 2 &&
+		  p->overlap_mm == 400);
+	cr_assert(p->skew_ms == 200 && p->drift_ppm == 40);
+	cr_assert(p->loss_pct == 1.5 && p->dup_pct == 2 && p->reorder_pct == 3 &&
+		  p->reorder_ms == 60 && p->late_pct == 0.5 && p->late_ms == 700);
+	/* --set: a key of the file, as a line would set it */
+	cr_assert_eq(fc_gen_scenario_set(&sc, "impairments.loss_pct=7", err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(p->loss_pct, 7);
+	cr_assert_eq(fc_gen_scenario_set(&sc, "hostile.enabled = no", err, sizeof(err)), 0);
+	cr_assert_eq(p->scenario, FC_GEN_NORMAL);
+	cr_assert_neq(fc_gen_scenario_set(&sc, "impairments.loss=7", err, sizeof(err)), 0);
+	cr_assert_not_null(strstr(err, "unknown key loss in [impairments]"), "%s", err);
+	cr_assert_neq(fc_gen_scenario_set(&sc, "loss_pct=7", err, sizeof(err)), 0);
+	fc_gen_scenario_free(&sc);
+}
+
+Test(scenario, an_empty_file_changes_nothing)
+{
+	struct fc_gen_scenario_file sc;
+	struct fc_gen_params d;
+	char err[256];
+
+	write_file("empty.ini", "# nothing\n\n[scenario]\n");
+	fc_gen_scenario_init(&sc);
+	fc_gen_params_init(&d);
+	cr_assert_eq(fc_gen_scenario_load(&sc, in_dir("empty.ini"), err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(memcmp(&sc.p, &d, sizeof(d)), 0, "the defaults are today's");
+	fc_gen_scenario_free(&sc);
+}
+
+Test(scenario, the_cli_reads_the_file_and_options_override_it)
+{
+	char args[1024], cmd[1024];
+
+	snprintf(args, sizeof(args), "--write-fixtures '%s/fx' --players 30 --gateways 3", dir);
+	cr_assert_eq(floorgen(args), 0);
+	write_file("clues.txt", CLUES);
+	write_file("s.ini", "[scenario]\nplayers = 20\ngateways = 3\nseconds = 1\n"
+			    "roster = fx/roster.csv\nkeys = fx/gateways.keys\n"
+			    "[clues]\nlayout = clues.txt\nattraction = 0.9\n"
+			    "[impairments]\nloss_pct = 5\n");
+	snprintf(args, sizeof(args),
+		 "--scenario-file '%s/s.ini' --out '%s/s.pcap' --summary '%s/s.json' --players 10"
+		 " --set impairments.loss_pct=0 --set noise.profile=uwb",
+		 dir, dir, dir);
+	cr_assert_eq(floorgen(args), 0);
+	snprintf(
+		cmd, sizeof(cmd),
+		"grep -q '\"players\": 10, \"gateways\": 3, \"seconds\": 1,' '%s/s.json' && "
+		"grep -q '\"noise\": {\"profile\": \"uwb\"' '%s/s.json' && "
+		"grep -q '\"loss_pct\": 0,' '%s/s.json' && grep -q '\"attraction\": 0.9' '%s/s.json'",
+		dir, dir, dir, dir);
+	cr_assert_eq(system(cmd), 0, "options over --set over the file");
+	write_file("bad.ini", "[scenario]\nplayers = many\n");
+	snprintf(args, sizeof(args), "--scenario-file '%s/bad.ini' --out x", dir);
+	cr_assert_eq(floorgen(args), 3, "a bad scenario file is an input error");
+	snprintf(cmd, sizeof(cmd), "grep -q '%s/bad.ini:2: \\[scenario\\] players' '%s/out.txt'",
+		 dir, dir);
+	cr_assert_eq(system(cmd), 0, "named by file and line");
+}
+
+/* --- impair: what each feature does, and that it is counted -------------------------------- */
+
+/* Every impairment at once, from a scenario file in dir (fixture roster and keys). */
+static void
+impaired_params(struct game *gm, struct fc_gen_scenario_file *sc)
+{
+	char err[1024];
+
+	write_file("clues.txt", CLUES);
+	write_file("every.ini", "[scenario]\nseed = 7\n"
+				"[clues]\nlayout = clues.txt\nattraction = 0.6\nhot_spots = 3\n"
+				"[noise]\nprofile = ble_aoa\n"
+				"[gateways]\ncoverage = grid\noverlap_mm = 500\n"
+				"[clock]\nskew_ms = 300\ndrift_ppm = 50\n"
+				"[impairments]\nloss_pct = 3\nduplicate_pct = 3\nreorder_pct = 5\n"
+				"reorder_window_ms = 80\nlate_pct = 2\nlate_ms = 2500\n"
+				"[hostile]\nenabled = yes\n");
+	fc_gen_scenario_init(sc);
+	cr_assert_eq(fc_gen_scenario_load(sc, in_dir("every.ini"), err, sizeof(err)), 0, "%s", err);
+	sc->p.roster = gm->p.roster;
+	sc->p.n_roster = gm->p.n_roster;
+	sc->p.keys = gm->p.keys;
+	sc->p.seconds = gm->p.seconds;
+	gm->p = sc->p;
+}
+
+Test(determinism, a_scenario_with_every_impairment_gives_the_same_bytes)
+{
+	struct game gm;
+	struct fc_gen_scenario_file sc;
+	struct membuf a, b, c;
+
+	game_init(&gm, 60, 4, 4.0);
+	impaired_params(&gm, &sc);
+	a = generate_in_memory(&gm.p);
+	b = generate_in_memory(&gm.p);
+	cr_assert_gt(a.n, 100000);
+	cr_assert(a.n == b.n && memcmp(a.p, b.p, a.n) == 0, "same scenario, same seed, same bytes");
+	gm.p.seed = 8;
+	c = generate_in_memory(&gm.p);
+	cr_assert(a.n != c.n || memcmp(a.p, c.p, a.n) != 0, "another seed, other bytes");
+	free(a.p);
+	free(b.p);
+	free(c.p);
+	fc_gen_scenario_free(&sc);
+	fc_gw_table_free(gm.keys);
+}
+
+/*
+ * The default model's bytes, pinned: a scenario feature that leaked a draw into the default
+ * streams would change them (and the committed replay captures with them).
+ */
+Test(determinism, the_default_capture_is_pinned)
+{
+	struct game gm;
+	struct membuf m;
+	uint8_t h[crypto_hash_sha256_BYTES];
+	char hex[2 * sizeof(h) + 1];
+
+	game_init(&gm, 40, 3, 2.0);
+	gm.p.scenario = FC_GEN_HOSTILE;
+	m = generate_in_memory(&gm.p);
+	crypto_hash_sha256(h, m.p, m.n);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	cr_assert_str_eq(hex, PINNED_DEFAULT_SHA256, "the default capture changed: %s", hex);
+	free(m.p);
+	fc_gw_table_free(gm.keys);
+}
+
+/* Generates gm with the given impairment set on top of the defaults; reads the capture back. */
+static void
+impair_run(struct game *gm, const char *name)
+{
+	game_run(gm, name);
+	receive_all(gm, NULL);
+}
+
+Test(impair, loss_drops_the_frames_it_counts_and_nothing_else)
+{
+	struct game a, b;
+
+	game_init(&a, 60, 3, 5.0);
+	impair_run(&a, "a");
+	game_init(&b, 60, 3, 5.0);
+	b.p.loss_pct = 10;
+	impair_run(&b, "b");
+	cr_assert_gt(b.r->lost_frames, 0);
+	cr_assert_eq(b.n + b.r->lost_frames, a.n, "every frame not lost is sent");
+	cr_assert_eq(b.n_seen + b.r->lost_reports, a.n_seen);
+	/* 10 % of some 1200 frames: well inside 6 .. 14 % */
+	cr_assert(b.r->lost_frames * 100 > a.n * 6 && b.r->lost_frames * 100 < a.n * 14,
+		  "%" PRIu64 " of %u frames lost", b.r->lost_frames, a.n);
+	cr_assert_eq(b.r->applied + b.r->older + b.r->duplicates, b.r->fix_records);
+	cr_assert_eq(b.r->fix_records, b.n_seen);
+	cr_assert_eq(b.r->applied, a.r->applied - b.r->lost_reports,
+		     "a lost fix is counted nowhere");
+	game_free(&a);
+	game_free(&b);
+}
+
+/* How many records repeat an earlier record's (tag, fix_seq) from another gateway. */
+static uint64_t
+repeats_from_other_gateways(const struct game *gm)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < gm->n_seen; i++)
+		for (uint32_t j = i; j-- > 0 && gm->seen[i].frame - gm->seen[j].frame < 64;)
+			if (gm->seen[j].tag_id == gm->seen[i].tag_id &&
+			    gm->seen[j].fix_seq == gm->seen[i].fix_seq) {
+				cr_assert_neq(gm->seen[j].gw, gm->seen[i].gw);
+				n++;
+				break;
+			}
+	return n;
+}
+
+Test(impair, duplicates_go_through_a_second_gateway_and_land_in_owners_duplicates)
+{
+	struct game gm;
+
+	game_init(&gm, 40, 4, 3.0);
+	gm.p.dup_pct = 20;
+	impair_run(&gm, "g");
+	cr_assert_gt(gm.r->duplicate_reports, 300);
+	cr_assert_eq(repeats_from_other_gateways(&gm), gm.r->duplicate_reports);
+	/* the copy comes within 25 ms, the player's next fix 50 ms on: always a duplicate */
+	cr_assert_eq(gm.r->duplicates, gm.r->duplicate_reports);
+	cr_assert_eq(gm.r->older, 0);
+	cr_assert_eq(gm.r->applied, gm.r->fixes);
+	game_free(&gm);
+}
+
+Test(impair, overlapping_cells_hear_a_fix_near_their_border)
+{
+	struct game gm;
+
+	game_init(&gm, 60, 4, 4.0);
+	gm.p.coverage = FC_GEN_COVER_GRID; /* 2 x 2 on 20 x 10 m: borders at x 10 m, y 5 m */
+	gm.p.overlap_mm = 400;
+	impair_run(&gm, "g");
+	cr_assert_gt(gm.r->overlap_reports, 0);
+	cr_assert_eq(repeats_from_other_gateways(&gm), gm.r->overlap_reports);
+	for (uint32_t i = 0; i < gm.n_seen; i++) {
+		const struct seen *s = &gm.seen[i];
+		uint32_t cell = (s->y_mm >= 5000) * 2 + (s->x_mm >= 10000);
+		bool near = abs(s->x_mm - 10000) <= 400 || abs(s->y_mm - 5000) <= 400;
+
+		cr_assert(s->gw == cell + 1 || near, "(%d, %d) heard by gateway %u", s->x_mm,
+			  s->y_mm, s->gw);
+	}
+	cr_assert_eq(gm.r->duplicates + gm.r->older, gm.r->overlap_reports);
+	game_free(&gm);
+}
+
+Test(impair, late_frames_within_the_bound_land_as_older_fixes)
+{
+	struct game gm;
+	uint32_t late = 0;
+
+	game_init(&gm, 40, 2, 5.0);
+	gm.p.late_pct = 5;
+	gm.p.late_ms = 300;
+	impair_run(&gm, "g");
+	cr_assert_gt(gm.r->late_frames, 5);
+	cr_assert_eq(gm.r->window_drops, 0, "300 ms is within the 2 s bound");
+	cr_assert_gt(gm.r->older, 0);
+	cr_assert_eq(gm.r->applied + gm.r->older, gm.r->fixes);
+	for (uint32_t i = 0; i < gm.n; i++) {
+		struct fc_up_view v;
+
+		cr_assert_eq(fc_up_parse(gm.f[i].data + FC_PKT_HDR_LEN,
+					 gm.f[i].len - FC_PKT_HDR_LEN, &v),
+			     FC_UP_OK);
+		/* base time is the send time - 25 ms; capture time adds 0.2 .. 0.9 ms, or 300 ms */
+		late += gm.f[i].ts_ns - v.hdr.base_time_ns > 300000000;
+	}
+	cr_assert_eq(late, gm.r->late_frames);
+	game_free(&gm);
+}
+
+Test(impair, frames_later_than_the_clock_bound_are_clock_skew)
+{
+	struct game gm;
+
+	game_init(&gm, 20, 2, 5.0);
+	gm.p.late_pct = 5;
+	gm.p.late_ms = 2500;
+	impair_run(&gm, "g");
+	cr_assert_gt(gm.r->late_frames, 5);
+	cr_assert_eq(gm.r->up[FC_UP_E_CLOCK_SKEW], gm.r->late_frames);
+	cr_assert_eq(gm.r->window_drops, gm.r->late_frames);
+	cr_assert_eq(gm.r->gw_frames + gm.r->late_frames, gm.n);
+	game_free(&gm);
+}
+
+Test(impair, frames_held_behind_1024_newer_ones_are_replay_old)
+{
+	struct game gm;
+
+	/* 400 tags at 50 Hz on one gateway: 12 frames every 25 ms, 1024 frames in 2.2 s */
+	game_init(&gm, 400, 1, 5.0);
+	gm.p.rate_hz = 50;
+	gm.p.late_pct = 1;
+	gm.p.late_ms = 3000;
+	gm.p.clock_bound_ns = 10000000000ull;
+	impair_run(&gm, "g");
+	cr_assert_gt(gm.r->late_frames, 5);
+	cr_assert_gt(gm.r->up[FC_UP_E_REPLAY_OLD], 0);
+	cr_assert_eq(gm.r->up[FC_UP_E_REPLAY_OLD], gm.r->window_drops);
+	game_free(&gm);
+}
+
+Test(impair, reordered_frames_are_counted_and_the_totals_hold)
+{
+	struct game gm;
+	uint32_t behind = 0;
+
+	game_init(&gm, 60, 3, 4.0);
+	gm.p.reorder_pct = 20;
+	gm.p.reorder_ms = 60;
+	impair_run(&gm, "g");
+	cr_assert_gt(gm.r->reordered_frames, 50);
+	for (uint32_t i = 1; i < gm.n; i++) {
+		struct fc_up_view a, b;
+
+		fc_up_parse(gm.f[i - 1].data + FC_PKT_HDR_LEN, gm.f[i - 1].len - FC_PKT_HDR_LEN,
+			    &a);
+		fc_up_parse(gm.f[i].data + FC_PKT_HDR_LEN, gm.f[i].len - FC_PKT_HDR_LEN, &b);
+		behind += a.hdr.gateway_id == b.hdr.gateway_id && b.hdr.seq < a.hdr.seq;
+	}
+	cr_assert_gt(behind, 0, "some frames arrive behind later ones of their gateway");
+	cr_assert_eq(gm.r->window_drops, 0);
+	cr_assert_eq(gm.r->applied + gm.r->older + gm.r->duplicates, gm.r->fix_records);
+	cr_assert_eq(gm.r->fix_records, gm.r->fixes);
+	game_free(&gm);
+}
+
+Test(impair, clock_skew_and_drift_shift_base_time)
+{
+	struct game gm;
+	uint32_t skewed = 0;
+
+	game_init(&gm, 30, 3, 3.0);
+	gm.p.skew_ms = 400;
+	gm.p.drift_ppm = 200;
+	impair_run(&gm, "g");
+	for (uint32_t k = 0; k < 3; k++) {
+		const struct fc_gen_gateway *gw = &gm.r->gateways[k];
+
+		cr_assert_leq(llabs(gw->clock_offset_us), 400000);
+		cr_assert_leq(fabs(gw->drift_ppm), 200);
+		skewed += gw->clock_offset_us != 0;
+	}
+	cr_assert_eq(skewed, 3);
+	for (uint32_t i = 0; i < gm.n; i++) {
+		const struct fc_gen_gateway *gw;
+		struct fc_up_view v;
+		int64_t send_us, base_us, want;
+
+		cr_assert_eq(fc_up_parse(gm.f[i].data + FC_PKT_HDR_LEN,
+					 gm.f[i].len - FC_PKT_HDR_LEN, &v),
+			     FC_UP_OK);
+		gw = &gm.r->gateways[v.hdr.gateway_id - 1];
+		send_us = (int64_t)(gm.f[i].ts_ns - gm.p.start_ns) / 1000 - gw->latency_us;
+		base_us = send_us - 25000; /* the true base time */
+		want = base_us + gw->clock_offset_us + llround(gw->drift_ppm * 1e-6 * base_us);
+		cr_assert_eq((int64_t)(v.hdr.base_time_ns - gm.p.start_ns), want * 1000,
+			     "frame %u of gateway %u", i, gw->id);
+	}
+	/* floord's offset estimate takes the skew out: every fix is applied once */
+	cr_assert_eq(gm.r->applied, gm.r->fixes);
+	game_free(&gm);
+}
+
+/* Per fix: the reported err_mm, and the offset from the same seed's exact position. */
+static void
+noise_stats(enum fc_gen_noise profile, uint16_t lo, uint16_t hi, uint8_t tech)
+{
+	struct game a, b;
+	double sum_err = 0, sum_sq = 0, sum_sq_err = 0;
+
+	game_init(&a, 20, 1, 5.0);
+	impair_run(&a, "exact");
+	game_init(&b, 20, 1, 5.0);
+	b.p.noise = profile;
+	b.p.width_mm = a.p.width_mm;
+	impair_run(&b, "noisy");
+	cr_assert_eq(a.n_seen, b.n_seen, "noise moves no fix to another frame");
+	for (uint32_t i = 0; i < b.n; i++)
+		for (unsigned int k = 0; k < b.f[i].data[FC_PKT_HDR_LEN + 24]; k++) {
+			const uint8_t *r = b.f[i].data + FC_PKT_HDR_LEN + 32 + 32 * k;
+			uint16_t err;
+
+			memcpy(&err, r + 24, 2);
+			cr_assert(err >= lo && err <= hi, "err_mm %u outside %u .. %u", err, lo,
+				  hi);
+			cr_assert_eq(r[27] & FC_FIX_F_TECH_MASK, tech);
+			sum_err += err;
+			sum_sq_err += (double)err * err;
+		}
+	for (uint32_t i = 0; i < b.n_seen; i++) {
+		double dx = b.seen[i].x_mm - a.seen[i].x_mm, dy = b.seen[i].y_mm - a.seen[i].y_mm;
+
+		cr_assert_eq(a.seen[i].fix_seq, b.seen[i].fix_seq);
+		sum_sq += dx * dx + dy * dy;
+	}
+	/* the mean error is the profile's sigma; per axis, the offsets' RMS is the RMS sigma
+	 * (clamping at the walls only shrinks it) */
+	cr_assert(fabs(sum_err / b.n_seen - (lo + hi) / 2.0) < (hi - lo) * 0.05, "mean err %.1f",
+		  sum_err / b.n_seen);
+	cr_assert(fabs(sqrt(sum_sq / (2 * b.n_seen)) / sqrt(sum_sq_err / b.n_seen) - 1) < 0.1,
+		  "offsets RMS %.1f mm per axis for a sigma RMS of %.1f",
+		  sqrt(sum_sq / (2 * b.n_seen)), sqrt(sum_sq_err / b.n_seen));
+	game_free(&a);
+	game_free(&b);
+}
+
+Test(impair, uwb_noise_is_about_20_mm_and_says_so)
+{
+	noise_stats(FC_GEN_NOISE_UWB, 10, 30, FC_FIX_TECH_UWB);
+}
+
+Test(impair, ble_aoa_noise_is_about_300_mm_and_says_so)
+{
+	noise_stats(FC_GEN_NOISE_BLE_AOA, 150, 450, FC_FIX_TECH_BLE_AOA);
+}
+
+Test(impair, players_crowd_the_hot_spot)
+{
+	struct game gm;
+	struct fc_game_layout *l;
+	char err[256];
+	uint32_t near[4] = { 0 }, most_other = 0;
+
+	write_file("clues.txt", CLUES);
+	cr_assert_eq(fc_game_layout_load(in_dir("clues.txt"), &l, err, sizeof(err)), 0, "%s", err);
+	game_init(&gm, 200, 4, 40.0);
+	gm.p.rate_hz = 2;
+	gm.p.layout = l;
+	gm.p.attraction = 0.7;
+	gm.p.hot_spots[0] = 3;
+	gm.p.n_hot_spots = 1;
+	gm.p.hot_weight = 10;
+	impair_run(&gm, "g");
+	for (uint32_t p = 0; p < 200; p++) {
+		const struct fc_gen_final *f = &gm.r->final[p];
+
+		for (uint32_t c = 0; c < l->n_clues; c++) {
+			double dx = f->x_mm - l->clues[c].x_mm, dy = f->y_mm - l->clues[c].y_mm;
+
+			near[c] += dx * dx + dy * dy <= 300.0 * 300.0;
+		}
+	}
+	for (uint32_t c = 0; c < 4; c++)
+		if (l->clues[c].clue_id != 3 && near[c] > most_other)
+			most_other = near[c];
+	/* 10 of 13 clue legs go to the hot spot (clue 3, index 2): a crowd there, a few at the
+	 * others */
+	cr_assert_gt(near[2], 30, "%u players at the hot spot", near[2]);
+	cr_assert_gt(near[2], 3 * most_other, "%u at the hot spot, up to %u at another clue",
+		     near[2], most_other);
+	game_free(&gm);
+	fc_game_layout_free(l);
+}
+
+Test(impair, every_impairment_at_once_keeps_the_tally_whole)
+{
+	struct game gm;
+	struct fc_gen_scenario_file sc;
+	char cmd[1024];
+
+	game_init(&gm, 60, 4, 6.0);
+	impaired_params(&gm, &sc);
+	impair_run(&gm, "g"); /* the self-check ran every frame through the receive path */
+	cr_assert(gm.r->lost_frames > 0 && gm.r->reordered_frames > 0 && gm.r->late_frames > 0 &&
+		  gm.r->overlap_reports > 0 && gm.r->duplicate_reports > 0);
+	cr_assert_eq(gm.r->applied + gm.r->older + gm.r->duplicates + gm.r->unknown_tags,
+		     gm.r->fix_records);
+	cr_assert_eq(gm.r->fix_records, gm.n_seen);
+	snprintf(cmd, sizeof(cmd),
+		 "f='%s' && grep -q '\"sent\": {\"frames\": %u, \"fixes\": %" PRIu64
+		 ", \"fix_reports\": ' $f && grep -q '\"lost_frames\": %" PRIu64
+		 ", ' $f && grep -q '\"reordered_frames\": %" PRIu64 ", \"late_frames\": %" PRIu64
+		 ", ' $f && grep -q '\"skewed_gateways\": \\[{' $f"
+		 " && grep -q '\"hostile\": {\"runt\": 1, ' $f && grep -q '\"model\": {' $f",
+		 in_dir("g.json"), gm.n, gm.r->fixes, gm.r->lost_frames, gm.r->reordered_frames,
+		 gm.r->late_frames);
+	cr_assert_eq(system(cmd), 0, "the summary's sent and model");
+	fc_gen_scenario_free(&sc);
+	game_free(&gm);
+}
+
+Test(motion, a_team_and_a_fraction_of_tags_keep_rates_of_their_own)
+{
+	struct game gm;
+	static struct seen fx[512];
+	uint32_t at[3] = { 0 }; /* players at 20, 10 and 4 Hz */
+
+	game_init(&gm, 80, 3, 3.0);
+	gm.p.team_rates[0] = (struct fc_gen_team_rate){ .team = 3, .hz = 4 };
+	gm.p.n_team_rates = 1;
+	gm.p.rate_fraction = 0.5;
+	gm.p.fraction_hz = 10;
+	game_run(&gm, "g");
+	receive_all(&gm, NULL);
+	for (uint32_t p = 0; p < 80; p++) {
+		uint32_t n = fixes_of(&gm, gm.roster[p].tag_id, fx, 512);
+		uint64_t period = (fx[1].meas_ns - fx[0].meas_ns) / 1000;
+
+		cr_assert_gt(n, 2);
+		for (uint32_t i = 1; i < n; i++) {
+			cr_assert_eq(fx[i].fix_seq, i + 1);
+			cr_assert_eq((fx[i].meas_ns - fx[i - 1].meas_ns) / 1000, period,
+				     "player %u: a steady rate", p);
+		}
+		if (gm.roster[p].team == 3) {
+			cr_assert_eq(period, 250000, "team 3 at 4 Hz");
+			at[2]++;
+		} else {
+			cr_assert(period == 50000 || period == 100000, "player %u: %" PRIu64 " us",
+				  p, period);
+			at[period == 100000]++;
+		}
+	}
+	cr_assert_eq(at[2], 10);
+	/* half of the other 70, drawn per player */
+	cr_assert(at[1] > 20 && at[1] < 50, "%u of 70 players at 10 Hz", at[1]);
+	cr_assert_eq(gm.r->applied, gm.r->fixes);
+	game_free(&gm);
 }
