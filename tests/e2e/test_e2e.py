@@ -35,25 +35,38 @@ with --role relay, copies Ethernet frames between the two AF_PACKET sockets, dro
 those going to B (a seeded draw per frame), none of B's. Same direction, same effect.
 
 The scenario (written here; floorgen's scenario file and floord's [game] layout name the same
-clue file): 50 players of the floorgen test roster, 2 gateways in stripes (x < 10 m, x >= 10 m),
-UWB noise, 20 s of fixes at 10 Hz, 9 clues with the distance policy (radius 200 mm), 6 of them
-respawning after 3 or 4 s, settle window 500 ms; 60 % of the legs head for a clue, so there are
-some 25 claims, a few with several contenders.
+clue file): 60 players of the floorgen test roster, 2 gateways in stripes (x < 10 m, x >= 10 m),
+UWB noise, 25 s of fixes at 5 Hz, 12 clues with the distance policy (radius 200 mm), 9 of them
+respawning 3 s after each award, settle window 500 ms; 70 % of the legs head for a clue, so
+there are some 50 claims, a few with several contenders, and some 150 events in some 100
+packets live (each claim goes out as soon as it is decided): B, losing 10 % of them, misses
+some (all of them reach it with a probability of about 3e-5).
+Live and replay must crown the same winners, so the scenario keeps clear of two things that
+would let timing decide:
 
- - Every clue lies wholly inside one gateway's stripe (none within 1.5 m of x = 10 m), so the
-   fixes that contend for a clue all come through one gateway and are corrected by the same
-   clock-offset estimate. floord's estimate (a minimum-delay filter, docs/game.md, "Whose
-   clock") differs live and in replay by microseconds, and that would decide near ties between
-   gateways. Within one gateway, live and replay rank contenders on the same gateway times.
-   Players with the same fix rate contend a few ms apart or less (the per-tag phase is 0..5 ms),
-   so near ties do happen: the test prints the closest runner-up.
+ - Near ties between gateways. Every clue lies wholly inside one gateway's stripe (none within
+   2 m of x = 10 m), so the fixes that contend for a clue all come through one gateway and are
+   corrected by the same clock-offset estimate (floord's minimum-delay filter, docs/game.md,
+   "Whose clock", which differs live and in replay by a fraction of a ms). Within one gateway,
+   live and replay rank contenders on the same gateway times, near ties included (tags of the
+   same rate contend a few ms apart or less: the per-tag phase is 0..5 ms); the closest
+   runner-up is printed.
+ - The reopening race (a floord bug, see reopen_races()): a fix measured after a respawning
+   clue's reopening time but presented before floord has reopened the clue is refused
+   TOO_LATE, and when floord reopens depends on the mode (live as soon as its clock passes the
+   time, unpaced replay at the end of that tick). Here every tag gives a fix every 200 ms at a
+   phase of 0..5 ms, and a clue reopens SETTLE_MS + RESPAWN_S = 3.5 s after its winner's fix,
+   half a period off the grid: no fix is measured within 95 ms of a reopening, and none can
+   arrive before floord has reopened the clue, live or replayed. The test checks that on the
+   capture (precondition) and prints any fix that would race.
  - settle_ms = 500 covers floorgen's pacing stalls on a loaded machine: a frame up to 0.5 s
    late still reaches the clue before it is decided, as in replay.
  - After floorgen's last frame floord runs on for PAUSE_S: nobody moves any more and the
    250 ms position refresh (refresh_ms = 250) repeats every position some 8 times, so a
    subscriber with 10 % loss also holds the final positions. stale_ms is 60 s: no player turns
-   STALE, so positions compare exactly (not within the dead band) with each other, with the
-   replay and with floorgen's final fixes.
+   STALE, so live positions compare exactly (not within the dead band) with each other and
+   with floorgen's final fixes; the replay's, whose session ends with the capture, before the
+   next refresh, are within the dead band of them.
 
 Steps: floorwatch A and B start (live, --server floord so they ask for retransmits), floord
 starts live, a listener in A's namespace waits for its first packet, then floorgen --live sends
@@ -90,7 +103,7 @@ Checks (each printed; the data that differ are shown):
 
 Exit 0 when every check passes, 1 on a failure, 77 (skip) when not root, or without network
 namespaces or veth, or without tc netem when --loss-via netem says it must be netem. The whole
-test takes some 30 s (limit 90 s).
+test takes some 35 s (limit 90 s).
 """
 
 import argparse
@@ -113,8 +126,11 @@ FLOORD_IP, GW_IP, CON_A_IP, CON_B_IP, PREFIX_LEN = (
 TICK_NS = 50_000_000
 GROUP, DL_PORT, UP_PORT, RT_PORT = "239.192.0.1", 47480, 47474, 47481
 LOSS_PCT = 10
-PLAYERS, GATEWAYS, GAME_S, RATE_HZ, SEED = 50, 2, 20, 10, 1
-SETTLE_MS, REFRESH_MS, DEAD_BAND_MM = 500, 250, 50
+PLAYERS, GATEWAYS, GAME_S, RATE_HZ, SEED = 60, 2, 25, 5, 1
+SETTLE_MS, RESPAWN_S, REFRESH_MS, DEAD_BAND_MM = 500, 3, 250, 50
+# A respawning clue reopens SETTLE_MS + RESPAWN_S after its winner's fix, which is half a fix
+# period off every fix's time: see the docstring.
+assert (SETTLE_MS + RESPAWN_S * 1000) % (1000 // RATE_HZ) == 1000 // RATE_HZ // 2
 PAUSE_S = 2.0      # floord runs on after floorgen's last frame, with the loss
 CALM_S = 0.5       # after the loss is lifted, before SIGINT
 SYNC_S = 1.5       # after floord's first packet, before floorgen starts (a snapshot passes)
@@ -127,15 +143,18 @@ radius_mm = 200
 settle_ms = {SETTLE_MS}
 
 # clue_id,x_mm,y_mm,radius_mm,points[,respawn_s]
-1,3000,2500,,10,3
-2,8500,2000,,20,4
-3,17000,2500,,10,3
+1,3000,2500,,10,{RESPAWN_S}
+2,8000,2000,,20,{RESPAWN_S}
+3,17000,2500,,10,{RESPAWN_S}
 4,5000,5000,,30
-5,11500,5000,,50,3
-6,15000,5000,,30
-7,3000,7500,,10,4
-8,8500,8000,,20
-9,17000,7500,,10,3
+5,12000,5000,,50,{RESPAWN_S}
+6,15500,5000,,30,{RESPAWN_S}
+7,3000,7500,,10,{RESPAWN_S}
+8,8000,8000,,20
+9,17000,7500,,10,{RESPAWN_S}
+10,6500,3500,,20,{RESPAWN_S}
+11,13500,7000,,20,{RESPAWN_S}
+12,1500,5000,,10
 """
 
 SCENARIO = f"""; tests/e2e: a modest game with clues (docs/floorgen.md)
@@ -154,7 +173,7 @@ dst_port = {UP_PORT}
 
 [clues]
 layout = clues.txt
-attraction = 0.6
+attraction = 0.7
 pause_min_s = 0.5
 pause_max_s = 2
 approach_mm = 100
@@ -528,6 +547,76 @@ def awards_by_clue(w):
     return out
 
 
+def parse_clues(text):
+    """clue_id -> (x_mm, y_mm, radius_mm, respawn_s) from a layout (this test's: no settings
+    after the clues, radius_mm set)."""
+    radius = int(re.search(r"^radius_mm\s*=\s*(\d+)", text, re.M).group(1))
+    out = {}
+    for line in text.splitlines():
+        f = [x.strip() for x in line.split("#")[0].split(",")]
+        if len(f) >= 5 and f[0].isdigit():
+            out[int(f[0])] = (int(f[1]), int(f[2]), int(f[3] or radius),
+                              int(f[5]) if len(f) > 5 and f[5] else 0)
+    return out
+
+
+def reopen_races(source_root, capture, roster, replay_claims, clues):
+    """The qualifying fixes that race a respawning clue's reopening: measured (as floord
+    corrects the time: the gateway's time + its least arrival - base_time) at or after the
+    reopening time (the last award's deadline + respawn_s), and received before the end of that
+    tick, when an unpaced replay reopens the clue. A corrected time can be up to a batch period
+    (25 ms) later than the arrival, so such a fix may even arrive before the reopening time.
+    floord's arbiter refuses it (TOO_LATE: the clue is still DECIDED), while live floord, which
+    reopens as soon as its clock passes the time and whose offset estimate moves by fractions of
+    a ms over seconds, may take it: the next award can then differ between live and replay.
+    1 ms of slack either way. Returns [(clue, reopening in ms since the epoch, player)]."""
+    sys.path.insert(0, os.path.join(source_root, "tests", "wire"))
+    sys.path.insert(0, os.path.join(source_root, "tests", "replay"))
+    import fcpcap  # noqa: E402
+    import ref_codec as rc  # noqa: E402
+
+    player = {}
+    with open(roster) as f:
+        for line in f:
+            if line[:1].isdigit():
+                tag, pl = line.split(",")[:2]
+                player[int(tag, 16)] = int(pl)
+    frames, est = [], {}
+    for ts, data in fcpcap.PcapReader(capture):
+        info, _ = fcpcap.parse_udp_frame(data)
+        if info is None or info["dst_port"] != UP_PORT:
+            continue
+        pl = info["payload"]
+        h = rc.UP_HDR.unpack(pl, 0)
+        if h["msg_type"] != rc.UP_FIX_BATCH:
+            continue
+        g = h["gateway_id"]
+        est[g] = min(est.get(g, ts - h["base_time_ns"]), ts - h["base_time_ns"])
+        recs = [rc.UP_FIX.unpack(pl, rc.UP_HDR_LEN + i * h["record_len"])
+                for i in range(h["record_count"])]
+        frames.append((ts, g, h["base_time_ns"], recs))
+    reopen = []
+    for cl in replay_claims:
+        x, y, r, respawn = clues[cl["clue_id"]]
+        if respawn:
+            t0 = min(ct["meas_time_ns"] for ct in cl["contenders"])
+            reopen.append((t0 + SETTLE_MS * 1_000_000 + respawn * 1_000_000_000, x, y, r,
+                           cl["clue_id"]))
+    slack = 1_000_000
+    races = set()
+    for ts, g, base, recs in frames:
+        for t, x, y, r, clue in reopen:
+            end = t + TICK_NS  # whatever the tick's phase: the latest the replay reopens it
+            if ts >= end + slack or ts < t - 30_000_000:
+                continue
+            for rec in recs:
+                m = base + rec["dt_us"] * 1000 + est[g]
+                if (m >= t - slack and
+                        (rec["x_mm"] - x) ** 2 + (rec["y_mm"] - y) ** 2 <= r * r):
+                    races.add((clue, round(t / 1e6), player.get(rec["tag_id"])))
+    return sorted(races)
+
+
 def closest_runner_up(w):
     best = None
     for c in w["claims"]:
@@ -651,8 +740,7 @@ def check_replay(c, w, wr, summ, who):
     # later; a respawning clue whose reopening (its last award's deadline + respawn_s) falls in
     # between is OPEN live and still CLAIMED in the replay. Any other difference is a failure.
     end = (summ["last_ts_ns"] // TICK_NS + 1) * TICK_NS
-    respawn = {int(x.split(",")[0]): int(x.split(",")[5].split("#")[0])
-               for x in CLUES.splitlines() if x[:1].isdigit() and len(x.split(",")) > 5}
+    respawn = {k: v[3] for k, v in parse_clues(CLUES).items() if v[3]}
     last = {cl["clue_id"]: cl for cl in wr["claims"]}
     bad, later = {}, []
     for k in sorted(set(w["clues"]) | set(wr["clues"]), key=int):
@@ -925,6 +1013,10 @@ def main_test(a):
             log(f"  info closest runner-up in the replay: {cr[0]:.3f} ms (clue {cr[1]}, "
                 f"player {cr[2]} before {cr[3]}); contended claims: "
                 f"{sum(len(x['contenders']) > 1 for x in wr['claims'])} of {len(wr['claims'])}")
+        races = reopen_races(a.source_root, P("sent.pcap"), P("fx/roster.csv"), wr["claims"],
+                             parse_clues(CLUES))
+        c("precondition: no qualifying fix races a clue's reopening (the TOO_LATE race)",
+          not races, "(clue, reopening ms, player): " + str(races[:6]))
         result = FAIL if c.failed() else 0
     except KeyboardInterrupt as e:
         log(f"FAIL: interrupted ({e})")
