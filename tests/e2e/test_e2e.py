@@ -966,7 +966,7 @@ def main_test(a):
         if procs.get("relay") is not None:
             stop_proc(procs["relay"], "relay", problems)
             loss = load_json(P("relay.json"), "the relay's counts")
-        if loss is not None:
+        if loss is not None and None not in (loss.get("dropped"), loss.get("to_b")):
             log(f"loss toward B: {loss['dropped']} of {loss['to_b'] + loss['dropped']} frames "
                 "dropped" + (" (to the end of session)" if a.loss_through_end else
                              " (before the loss was lifted)"))
