@@ -5,7 +5,7 @@ floorwatch subscribers, one behind 10 % downlink loss; both must end with the sa
 equal to floord's replay of the very frames floorgen sent, with no event lost.
 
   test_e2e.py --floord F --floorgen G --floorwatch W --source-root DIR [--keep]
-              [--loss-via auto|netem|relay] [--loss-through-end]
+              [--loss-via auto|netem|relay] [--loss-through-end] [--drop-end-of-round]
 
 Topology (created here and removed at the end, also on failure; PID = this process's id):
 
@@ -75,12 +75,14 @@ lifted (see below), floord gets SIGINT, sends the end of session and exits; both
 at the end of session. Then floord replays floorgen's capture (net_pcap, as tests/replay does)
 and floorwatch --pcap reads its output.
 
-Why the loss is lifted 0.5 s before the end of session (unless --loss-through-end): floord stops
-serving retransmit requests when it sends the end of session (the lcore loops end with the
-session, lib/dataplane/dataplane.c), so events in the last packets (the round's END_OF_ROUND
-and ROUND_STATE, claims forced at the end) lost by B can never be recovered, and B ends
-incomplete in roughly one run in ten; an end of session lost on both channels leaves B waiting.
---loss-through-end keeps the loss on to the end, to show that.
+Why the loss is lifted 0.5 s before the end of session (unless --loss-through-end): an end of
+session is sent once on each channel and never repeated, so a subscriber that loses both copies
+(one run in a hundred at 10 %) never learns that the session ended and waits. What else the
+end of session needs is checked: live floord answers retransmit requests for 1 s after the end
+of session (it did not before: B, missing one of the last event packets, the round's
+END_OF_ROUND and ROUND_STATE, ended incomplete in about one run in ten), and
+--drop-end-of-round (meson test e2e/end_of_session) has the relay drop B's copy of the packet
+that carries END_OF_ROUND every time, so that B must recover it after the end of session.
 
 Checks (each printed; the data that differ are shown):
  - floorgen sent every frame of its capture; floord's report counts what the summary's
@@ -258,8 +260,27 @@ def role_first(a):
 def role_relay(a):
     """An Ethernet relay between two interfaces: every frame from --b-side goes on to
     --floor-side; a frame from --floor-side goes on to --b-side unless a seeded draw drops it
-    (--loss percent). Prints READY; on SIGTERM writes its counts to --out and exits."""
+    (--loss percent), and with --drop-end-of-round every multicast packet that carries the
+    round's END_OF_ROUND is dropped too (one of the session's last events: only a retransmit
+    after the end of session can bring it). Prints READY; on SIGTERM writes its counts to --out
+    and exits."""
     import random
+
+    if a.drop_end_of_round:
+        sys.path.insert(0, os.path.join(a.source_root, "tests", "wire"))
+        sys.path.insert(0, os.path.join(a.source_root, "tests", "replay"))
+        import fcpcap  # noqa: E402
+        import ref_codec as rc  # noqa: E402
+
+    def end_of_round(frame):
+        info, _ = fcpcap.parse_udp_frame(frame)
+        if info is None or info["dst_port"] != DL_PORT:
+            return False
+        try:
+            msgs = rc.decode_downlink(info["payload"])["msgs"]
+        except rc.WireError:
+            return False
+        return any(m.get("template") == "END_OF_ROUND" for m in msgs)
 
     rng = random.Random(a.seed)
     stop = []
@@ -271,7 +292,7 @@ def role_relay(a):
         s.bind((side, 0))
         socks[side] = s
     peer = {a.floor_side: socks[a.b_side], a.b_side: socks[a.floor_side]}
-    n = {"to_b": 0, "dropped": 0, "from_b": 0}
+    n = {"to_b": 0, "dropped": 0, "from_b": 0, "end_of_round_dropped": 0}
     lifted = {}
 
     def lift(*_):
@@ -290,6 +311,11 @@ def role_relay(a):
             if addr[2] == socket.PACKET_OUTGOING:  # our own sends, seen on the way out
                 continue
             if addr[0] == a.floor_side:
+                if a.drop_end_of_round and end_of_round(frame):
+                    n["end_of_round_dropped"] += 1
+                    with open(a.out + ".eor", "w") as f:
+                        f.write("dropped\n")
+                    continue
                 if rng.random() * 100 < a.loss:
                     n["dropped"] += 1
                     continue
@@ -852,7 +878,9 @@ def main_test(a):
             procs["relay"] = subprocess.Popen(
                 ["ip", "netns", "exec", topo.ns["loss"], sys.executable, me, "--role", "relay",
                  "--floor-side", topo.relay_ifs[0], "--b-side", topo.relay_ifs[1], "--loss",
-                 str(LOSS_PCT), "--seed", str(os.getpid()), "--out", P("relay.json")],
+                 str(LOSS_PCT), "--seed", str(os.getpid()), "--out", P("relay.json"),
+                 "--source-root", a.source_root] +
+                (["--drop-end-of-round"] if a.drop_end_of_round else []),
                 stdout=subprocess.PIPE, stderr=open(P("relay.err"), "w"))
             if not LineReader(procs["relay"]).wait_for("READY", time.monotonic() + left(10)):
                 raise RuntimeError(f"the relay did not start:\n{tail(P('relay.err'))}")
@@ -970,6 +998,8 @@ def main_test(a):
             log(f"loss toward B: {loss['dropped']} of {loss['to_b'] + loss['dropped']} frames "
                 "dropped" + (" (to the end of session)" if a.loss_through_end else
                              " (before the loss was lifted)"))
+        if a.drop_end_of_round:
+            c("the relay dropped B's END_OF_ROUND packet", os.path.exists(P("relay.json.eor")))
         wa = load_json(P("watch-A.json"), "floorwatch A")
         wb = load_json(P("watch-B.json"), "floorwatch B")
         rep = None
@@ -1072,6 +1102,10 @@ def main():
     ap.add_argument("--loss", type=float, default=LOSS_PCT)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out")
+    ap.add_argument("--drop-end-of-round", action="store_true",
+                    help="B never gets the multicast packet with END_OF_ROUND, one of the "
+                    "session's last events: it must recover it by retransmit after the end of "
+                    "session (uses the relay)")
     ap.add_argument("--floord")
     ap.add_argument("--floorgen")
     ap.add_argument("--floorwatch")
@@ -1079,8 +1113,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=40)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--loss-through-end", action="store_true",
-                    help="keep B's loss through the end of session (shows that floord does "
-                    "not answer retransmits after it: B may end incomplete)")
+                    help="keep B's loss through the end of session (B may then lose both copies "
+                    "of the end of session and wait for it)")
     a = ap.parse_args()
     if a.role == "first":
         return role_first(a)
@@ -1090,6 +1124,8 @@ def main():
         if not getattr(a, name):
             ap.error(f"--{name.replace('_', '-')} is required")
         setattr(a, name, os.path.abspath(getattr(a, name)))
+    if a.drop_end_of_round:
+        a.loss_via = "relay"
     return main_test(a)
 
 
