@@ -42,7 +42,7 @@ there are some 50 claims, a few with several contenders, and some 150 events in 
 packets live (each claim goes out as soon as it is decided): B, losing 10 % of them, misses
 some (all of them reach it with a probability of about 3e-5).
 Live and replay must crown the same winners, so the scenario keeps clear of two things that
-would let timing decide:
+would let timing decide (the first two points); the others keep the comparison exact:
 
  - Near ties between gateways. Every clue lies wholly inside one gateway's stripe (none within
    2 m of x = 10 m), so the fixes that contend for a clue all come through one gateway and are
@@ -52,9 +52,13 @@ would let timing decide:
    same rate contend a few ms apart or less: the per-tag phase is 0..5 ms); the closest
    runner-up is printed.
  - The reopening race (a floord bug, see reopen_races()): a fix measured after a respawning
-   clue's reopening time but presented before floord has reopened the clue is refused
-   TOO_LATE, and when floord reopens depends on the mode (live as soon as its clock passes the
-   time, unpaced replay at the end of that tick). Here every tag gives a fix every 200 ms at a
+   clue's reopening time but presented before floord has reopened the clue (live: as soon as
+   its clock passes the time; unpaced replay: at the end of that tick) is refused TOO_LATE.
+   Corrected measurement times run up to a batch period (25 ms) ahead of the arrival on
+   floord's clock, so a player standing on the clue loses his first fixes after the reopening,
+   and which ones depends on fractions of a ms (the offset estimate live and in replay, the
+   tick's phase): with 10 Hz fixes and 2 s respawns, live and replay crowned different
+   winners at respawning clues. Here every tag gives a fix every 200 ms at a
    phase of 0..5 ms, and a clue reopens SETTLE_MS + RESPAWN_S = 3.5 s after its winner's fix,
    half a period off the grid: no fix is measured within 95 ms of a reopening, and none can
    arrive before floord has reopened the clue, live or replayed. The test checks that on the
