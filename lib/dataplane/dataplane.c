@@ -727,6 +727,24 @@ fc_dataplane_create(const struct fc_config *cfg, const struct fc_dataplane_opts 
 void fc_alloc_guard_enter(void) __attribute__((weak));
 void fc_alloc_guard_leave(void) __attribute__((weak));
 
+/*
+ * Live, floord keeps answering retransmit requests this long after it sent the end of session:
+ * a subscriber that lost one of the session's last event packets asks for it when the end of
+ * session arrives, retrying after 100 ms twice (docs/protocol.md section 7), and no snapshot
+ * comes after the end to recover it otherwise.
+ */
+#define FC_DP_LINGER_MS 1000u
+
+/* floord's live clock (ns), as the RX lcores keep it (fc_tick.h, sync->clock). */
+static uint64_t
+live_clock_ns(const struct fc_tick_sync *s, uint64_t tsc)
+{
+	uint64_t d = tsc - s->clock.tsc0;
+
+	return s->clock.ns0 + (d / s->clock.hz) * UINT64_C(1000000000) +
+	       ((d % s->clock.hz) * UINT64_C(1000000000)) / s->clock.hz;
+}
+
 /* The loop of one lcore: every role it holds, polled in turn; none of them ever waits. */
 static int
 lcore_loop(void *arg)
@@ -745,6 +763,16 @@ lcore_loop(void *arg)
 			fc_owner_poll(dp->owner[p->owner[i]]);
 		if (p->tx)
 			fc_tx_poll(dp->tx);
+	}
+	if (!dp->opts.replay) {
+		const uint64_t end = rte_rdtsc() + dp->tsc_hz / 1000 * FC_DP_LINGER_MS;
+
+		while (rte_rdtsc() < end) {
+			for (uint32_t i = 0; i < p->n_rx; i++)
+				fc_rx_linger(dp->rx[p->rx[i]]);
+			if (p->tx)
+				fc_tx_linger(dp->tx, live_clock_ns(dp->sync, rte_rdtsc()));
+		}
 	}
 	if (fc_alloc_guard_leave != NULL)
 		fc_alloc_guard_leave();
@@ -791,6 +819,8 @@ fc_dataplane_run(struct fc_dataplane *dp)
 	for (uint32_t q = 0; q < dp->n_rx; q++) {
 		struct rte_mbuf *m[FC_RX_BURST];
 		uint16_t n;
+
+		dp->drained_at_exit += dp->rx[q]->lingered;
 
 		for (unsigned int i = 0; i < 1024; i++) {
 			n = rte_eth_rx_burst(dp->port, (uint16_t)q, m, FC_RX_BURST);

@@ -121,6 +121,27 @@ reopen(struct fc_owner *o, uint64_t until, uint64_t tick)
 }
 
 /*
+ * The end of the session's last tick on the measurement clock: every RX published its last tick
+ * before the final watermark, which the caller has seen on each of its rings (fc_tick.h).
+ */
+static uint64_t
+input_end_ns(const struct fc_owner *o)
+{
+	uint64_t end = 0;
+
+	for (uint32_t r = 0; r < o->sync->n_rx; r++) {
+		uint64_t t;
+
+		if (!fc_tick_load32(&o->sync->rx[r].eof))
+			continue;
+		t = o->sync->rx[r].last_tick;
+		if (t != FC_TICK_NONE && t + 1 > end)
+			end = t + 1;
+	}
+	return end * o->sync->tick_ns;
+}
+
+/*
  * The clues whose settle window ended by `until` (ns) are decided, journaled and handed to TX
  * as claims of tick `tick`. At a tick's end (until = its end; all of them at the end of input)
  * this runs before the tick is published as done: TX emits a tick only once every owner has
@@ -159,8 +180,13 @@ decide(struct fc_owner *o, uint64_t until, uint64_t tick)
 			o->held[k].claim = c[k];
 		}
 		o->st.claims += n;
+		/*
+		 * At the end of input every settling clue is decided (until = UINT64_MAX), but a
+		 * clue reopens only if its time came within the session: one whose respawn falls
+		 * after the last tick stays claimed in the final state.
+		 */
 		if (n == 0)
-			n = reopen(o, until, tick);
+			n = reopen(o, until == UINT64_MAX ? input_end_ns(o) : until, tick);
 		o->n_held = n;
 		if (n == 0)
 			return true;

@@ -140,6 +140,7 @@ struct fc_rx {
 	bool started;   /* first frame seen (replay) or first tick published (live) */
 	bool finishing; /* end of input: flushing the final watermarks */
 	bool done;
+	uint64_t lingered; /* frames discarded after the end of session (fc_rx_linger()) */
 	uint64_t now_ns;
 	uint64_t cur_tick;
 	uint16_t n_pend, i_pend;
@@ -175,5 +176,13 @@ void fc__rx_swap(struct fc_rx *rx, uint64_t t);
 
 /* Live mode: publish the first tick and close the ticks before it. Call once before polling. */
 void fc_rx_start_live(struct fc_rx *rx);
+
+/*
+ * Live, after the end of session: one burst, of which only retransmit requests are kept (to
+ * TX, which answers them with fc_tx_linger()); every other frame is freed, counted in
+ * `lingered` (the report's frames discarded at the end). Lets subscribers recover the
+ * session's last events, which no snapshot brings after the end.
+ */
+void fc_rx_linger(struct fc_rx *rx);
 
 #endif /* FC_RX_H */

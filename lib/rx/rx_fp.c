@@ -274,6 +274,29 @@ handle_frame(struct fc_rx *rx, struct rte_mbuf *m, uint64_t tsc)
 	}
 }
 
+void
+fc_rx_linger(struct fc_rx *rx)
+{
+	struct rte_mbuf *m[FC_RX_BURST];
+	uint16_t n = rte_eth_rx_burst(rx->port, rx->queue, m, FC_RX_BURST);
+
+	for (uint16_t i = 0; i < n; i++) {
+		const uint8_t *f = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		struct fc_pkt_info info;
+
+		if (rx->rt_ring != NULL &&
+		    fc_pkt_classify2(f, rte_pktmbuf_data_len(m[i]), rx->local_ip, rx->udp_port,
+				     rx->rt_port, &info) == FC_PKT_OK &&
+		    info.dst_port != rx->udp_port) {
+			rx->st.frames++;
+			retransmit_request(rx, f, &info);
+		} else {
+			rx->lingered++; /* as if drained at exit: after the end, discarded */
+		}
+		rte_pktmbuf_free(m[i]);
+	}
+}
+
 /*
  * The end of input: flush, publish the last tick, deliver the final watermark everywhere. The
  * last tick is published before the final watermark is sent, so an owner that has seen it

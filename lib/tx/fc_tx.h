@@ -181,7 +181,8 @@ struct fc_tx {
 
 	/* state */
 	bool started;
-	uint64_t first; /* S */
+	uint64_t first;    /* S */
+	uint64_t end_tick; /* the tick the end of session belongs to, once sent */
 	uint32_t session_id;
 	uint64_t pkt_seq[2]; /* next packet_seq per channel */
 	uint64_t next_event_seq;
@@ -197,5 +198,11 @@ struct fc_tx {
  * once all input has ended. Returns false once the end of session has been sent.
  */
 bool fc_tx_poll(struct fc_tx *tx);
+
+/*
+ * Live, after the end of session: answers the retransmit requests the RX lcores received
+ * (fc_rx_linger()), stamped with the session's last tick and now_ns (floord's clock).
+ */
+void fc_tx_linger(struct fc_tx *tx, uint64_t now_ns);
 
 #endif /* FC_TX_H */

@@ -986,7 +986,17 @@ emit_end_of_session(struct fc_tx *tx, uint64_t tick)
 		if (pkt_begin(tx, &p, chan, tick, send_ns))
 			pkt_send(tx, &p, chan, fc_dl_finish_end_of_session(&p.b));
 	send_out(tx);
+	tx->end_tick = tick;
 	fc_tick_store32(&tx->sync->tx.finished, 1);
+}
+
+void
+fc_tx_linger(struct fc_tx *tx, uint64_t now_ns)
+{
+	if (tx->history == NULL || tx->first == FC_TICK_NONE)
+		return;
+	rt_serve(tx, tx->end_tick, now_ns);
+	send_out(tx);
 }
 
 /* S, once every RX has published its first tick; false while one has not. */
