@@ -55,6 +55,7 @@ open_clue(struct fc__clue *c, uint64_t open_ns)
 	c->n_listed = 0;
 	c->total = 0;
 	c->winner = FC_GAME_PLAYER_NONE;
+	c->unreported = 0;
 	c->open_ns = open_ns;
 	c->deadline_ns = 0;
 	c->reopen_ns = 0;
@@ -134,6 +135,7 @@ fc_arbiter_reset(struct fc_arbiter *a, uint64_t open_ns)
 		memset(a->dwell, 0, (size_t)a->n_clues * a->n_players * sizeof(*a->dwell));
 	a->n_settling = 0;
 	a->n_waiting = 0;
+	a->n_unreported = 0;
 	a->next_deadline = UINT64_MAX;
 	a->next_reopen = UINT64_MAX;
 }

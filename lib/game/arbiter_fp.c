@@ -75,6 +75,45 @@ list_push_in(struct fc_arbiter *a, struct fc__clue *c, const struct fc__cont *e)
 	return true;
 }
 
+/* DECIDED clue idx, due to respawn, becomes OPEN from its respawn time, forgetting the award. */
+static void
+reopen_clue(struct fc_arbiter *a, uint32_t idx)
+{
+	struct fc__clue *c = &a->clues[idx];
+
+	c->state = FC_ARB_CLUE_OPEN;
+	c->open_ns = c->reopen_ns;
+	c->reopen_ns = 0;
+	c->deadline_ns = 0;
+	c->n_listed = 0;
+	c->total = 0;
+	c->winner = FC_GAME_PLAYER_NONE;
+	a->n_waiting--;
+	a->st.reopened++;
+}
+
+/*
+ * A DECIDED clue is too late for an offer, unless the clue respawns and the offer was measured
+ * at or after its respawn time: then the clue reopens now, whether or not its owner has called
+ * fc_arbiter_reopen_until() for that time yet (corrected measurement times may run ahead of
+ * the owner's clock), and reopen_until() reports it next. So a respawn, like a claim, depends
+ * on the offers, never on when the owner polled.
+ */
+static inline bool
+too_late(struct fc_arbiter *a, uint32_t idx, uint64_t meas_ns)
+{
+	struct fc__clue *c = &a->clues[idx];
+
+	if (c->state != FC_ARB_CLUE_DECIDED)
+		return false;
+	if (c->reopen_ns == 0 || meas_ns < c->reopen_ns)
+		return true;
+	reopen_clue(a, idx);
+	c->unreported = 1;
+	a->n_unreported++;
+	return false;
+}
+
 static enum fc_arbiter_outcome
 offer(struct fc_arbiter *a, uint32_t idx, uint16_t player, uint16_t team, uint64_t meas_ns,
       uint32_t dist_mm, uint32_t fix_seq)
@@ -90,7 +129,7 @@ offer(struct fc_arbiter *a, uint32_t idx, uint16_t player, uint16_t team, uint64
 	if (idx >= a->n_clues || player >= a->n_players)
 		return FC_ARB_INVALID;
 	c = &a->clues[idx];
-	if (c->state == FC_ARB_CLUE_DECIDED)
+	if (too_late(a, idx, meas_ns))
 		return FC_ARB_TOO_LATE;
 	if (meas_ns < c->open_ns)
 		return FC_ARB_NOT_OPEN;
@@ -197,7 +236,7 @@ present(struct fc_arbiter *a, uint32_t idx, const struct fc_game_fix *f, bool pl
 		return FC_ARB_INVALID;
 	c = &a->clues[idx];
 	/* before the policy: a decided clue costs a player standing on it nothing */
-	if (c->state == FC_ARB_CLUE_DECIDED)
+	if (too_late(a, idx, f->meas_ns))
 		return FC_ARB_TOO_LATE;
 	if (f->meas_ns < c->open_ns)
 		return FC_ARB_NOT_OPEN;
@@ -345,21 +384,26 @@ fc_arbiter_reopen_until(struct fc_arbiter *a, uint64_t now_ns, uint32_t *out, un
 	unsigned int n = 0;
 	uint32_t idx;
 
-	if (a->n_waiting == 0 || now_ns < a->next_reopen)
-		return 0;
+	/* Those an offer reopened first, in (respawn time, clue_id) order: they are due anyway. */
+	while (a->n_unreported > 0 && n < max) {
+		uint32_t best = UINT32_MAX;
+
+		for (uint32_t i = 0; i < a->n_clues; i++)
+			if (a->clues[i].unreported &&
+			    (best == UINT32_MAX || a->clues[i].open_ns < a->clues[best].open_ns))
+				best = i;
+		a->clues[best].unreported = 0;
+		a->n_unreported--;
+		out[n++] = best;
+	}
+	if (a->n_waiting == 0 || now_ns < a->next_reopen) {
+		if (n > 0)
+			next_due(a, FC_ARB_CLUE_DECIDED, 0, &a->next_reopen);
+		return n;
+	}
 	while (n < max &&
 	       (idx = next_due(a, FC_ARB_CLUE_DECIDED, now_ns, &a->next_reopen)) != UINT32_MAX) {
-		struct fc__clue *c = &a->clues[idx];
-
-		c->state = FC_ARB_CLUE_OPEN;
-		c->open_ns = c->reopen_ns;
-		c->reopen_ns = 0;
-		c->deadline_ns = 0;
-		c->n_listed = 0;
-		c->total = 0;
-		c->winner = FC_GAME_PLAYER_NONE;
-		a->n_waiting--;
-		a->st.reopened++;
+		reopen_clue(a, idx);
 		out[n++] = idx;
 	}
 	next_due(a, FC_ARB_CLUE_DECIDED, 0, &a->next_reopen);

@@ -38,6 +38,7 @@ struct fc__clue {
 	uint8_t n_listed;         /* entries in cont[], sorted by rank */
 	uint16_t total;           /* players counted: the bits set in its bitmap */
 	uint16_t winner;
+	uint8_t unreported; /* reopened by an offer (see reopen_clue()), not yet reported */
 	uint64_t open_ns;
 	uint64_t deadline_ns;
 	uint64_t reopen_ns;
@@ -85,6 +86,7 @@ struct fc_arbiter {
 	bool owns_mem;          /* made by fc_arbiter_create(): fc_arbiter_free() frees it */
 	uint32_t n_settling;    /* clues SETTLING */
 	uint32_t n_waiting;     /* clues DECIDED with a respawn still to come */
+	uint32_t n_unreported;  /* clues reopened by an offer, not yet returned by reopen_until */
 	uint64_t next_deadline; /* the earliest deadline of a SETTLING clue */
 	uint64_t next_reopen;   /* the earliest respawn of a DECIDED clue */
 	struct fc__clue *clues;

@@ -173,20 +173,23 @@ decide(struct fc_owner *o, uint64_t until, uint64_t tick)
 			}
 			memmove(&o->held[0], &o->held[1], --o->n_held * sizeof(o->held[0]));
 		}
-		n = fc_arbiter_decide_until(o->arb, until, c, FC_OWNER_CLAIMS);
-		for (k = 0; k < n; k++) {
-			o->held[k] =
-				(struct fc_claim_ev){ .tick = tick, .layout_gen = o->layout_gen };
-			o->held[k].claim = c[k];
-		}
-		o->st.claims += n;
 		/*
-		 * At the end of input every settling clue is decided (until = UINT64_MAX), but a
-		 * clue reopens only if its time came within the session: one whose respawn falls
-		 * after the last tick stays claimed in the final state.
+		 * Reopenings first: a clue an offer reopened (fc_arbiter_fix()) may be decided
+		 * again in this call, and its CLUE_STATE must reach TX before that claim. At the
+		 * end of input every settling clue is decided (until = UINT64_MAX), but a clue
+		 * reopens only if its time came within the session: one whose respawn falls after
+		 * the last tick stays claimed in the final state.
 		 */
-		if (n == 0)
-			n = reopen(o, until == UINT64_MAX ? input_end_ns(o) : until, tick);
+		n = reopen(o, until == UINT64_MAX ? input_end_ns(o) : until, tick);
+		if (n == 0) {
+			n = fc_arbiter_decide_until(o->arb, until, c, FC_OWNER_CLAIMS);
+			for (k = 0; k < n; k++) {
+				o->held[k] = (struct fc_claim_ev){ .tick = tick,
+								   .layout_gen = o->layout_gen };
+				o->held[k].claim = c[k];
+			}
+			o->st.claims += n;
+		}
 		o->n_held = n;
 		if (n == 0)
 			return true;

@@ -51,7 +51,11 @@ would let timing decide (the first two points); the others keep the comparison e
    live and replay rank contenders on the same gateway times, near ties included (tags of the
    same rate contend a few ms apart or less: the per-tag phase is 0..5 ms); the closest
    runner-up is printed.
- - The reopening race (a floord bug, see reopen_races()): a fix measured after a respawning
+ - The reopening race, found by this test and since fixed in lib/game (an offer measured at
+   or after a clue's respawn time reopens it: docs/game.md 5.5); the scenario still keeps
+   fixes away from reopenings, and the precondition still checks it, so that the comparison
+   with the replay does not lean on the fix alone. What it was (see reopen_races()): a fix
+   measured after a respawning
    clue's reopening time but presented before floord has reopened the clue (live: as soon as
    its clock passes the time; unpaced replay: at the end of that tick) is refused TOO_LATE.
    Corrected measurement times run up to a batch period (25 ms) ahead of the arrival on

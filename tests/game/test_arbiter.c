@@ -755,3 +755,40 @@ Test(respawn, restoring_what_is_not_an_open_clue_is_refused)
 	fc_arbiter_clue_info(arb, 0, &info);
 	cr_assert_eq(info.state, FC_ARB_CLUE_SETTLING, "left as it was");
 }
+
+Test(respawn, an_offer_measured_after_the_respawn_reopens_the_clue_before_the_owner_does)
+{
+	struct fc_game_claim c;
+	struct fc_arbiter_clue_info info;
+	uint32_t idx[2];
+
+	offer(0, 1, 0, 0);
+	cr_assert_eq(decide_all(&c, 1), 1);
+	cr_assert_eq(c.reopen_ns, ms(5100));
+	cr_assert_eq(offer(0, 2, 5099, 0), FC_ARB_TOO_LATE, "measured before the respawn");
+	/* corrected times can run ahead of the owner's clock: no reopen_until(5100) yet */
+	cr_assert_eq(offer(0, 2, 5100, 0), FC_ARB_OPENED);
+	fc_arbiter_clue_info(arb, 0, &info);
+	cr_assert_eq(info.state, FC_ARB_CLUE_SETTLING);
+	cr_assert_eq(info.open_ns, ms(5100));
+	cr_assert_eq(fc_arbiter_reopen_until(arb, ms(5000), idx, 2), 1,
+		     "reported at the next call, whatever its time");
+	cr_assert_eq(idx[0], 0);
+	cr_assert_eq(fc_arbiter_reopen_until(arb, UINT64_MAX, idx, 2), 0, "and only once");
+	cr_assert_eq(fc_arbiter_decide_until(arb, ms(5199), &c, 1), 0);
+	cr_assert_eq(fc_arbiter_decide_until(arb, ms(5200), &c, 1), 1);
+	cr_assert_eq(c.winner, 2);
+	cr_assert_eq(c.reopen_ns, ms(10200), "and it respawns again");
+}
+
+Test(respawn, a_reset_forgets_a_reopening_not_yet_reported)
+{
+	struct fc_game_claim c;
+	uint32_t idx[2];
+
+	offer(0, 1, 0, 0);
+	cr_assert_eq(decide_all(&c, 1), 1);
+	cr_assert_eq(offer(0, 2, 5100, 0), FC_ARB_OPENED);
+	fc_arbiter_reset(arb, ms(60000));
+	cr_assert_eq(fc_arbiter_reopen_until(arb, UINT64_MAX, idx, 2), 0);
+}
