@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fc_wire_types.h"
 
@@ -61,11 +62,34 @@ int fc_dl_add(struct fc_dl_builder *b, unsigned int template_id, void *msg, size
 int fc_dl_add_claim(struct fc_dl_builder *b, struct fc_dl_clue_claimed *claim,
 		    const struct fc_dl_contender *contenders);
 
+/* fc_dl_add_position() beyond its inline case (downlink.c). */
+int fc__dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p);
+
 /*
  * Appends one position (state), extending the POSITIONS message just before it or opening a
- * new one. Returns 0 or -ENOSPC (the packet is unchanged).
+ * new one. Returns 0 or -ENOSPC (the packet is unchanged). The common case is inline, as TX
+ * adds one position per moved player: one more entry in the open POSITIONS message; a new
+ * message or a full packet is the out-of-line function's.
  */
-int fc_dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p);
+static inline int
+fc_dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p)
+{
+	if (b->pos_off != 0 && sizeof(*p) <= fc_dl_room(b)) {
+		uint8_t *m = b->buf + b->pos_off;
+		struct fc_dl_positions pm;
+
+		memcpy(&pm, m, sizeof(pm));
+		if (pm.count != UINT16_MAX && pm.h.length <= UINT16_MAX - sizeof(*p)) {
+			memcpy(b->buf + b->len, p, sizeof(*p));
+			b->len = (uint16_t)(b->len + sizeof(*p));
+			pm.count++;
+			pm.h.length = (uint16_t)(pm.h.length + sizeof(*p));
+			memcpy(m, &pm, sizeof(pm));
+			return 0;
+		}
+	}
+	return fc__dl_add_position(b, p);
+}
 
 /*
  * Appends an already-encoded message (its header included), as the retransmit service does
