@@ -22,7 +22,9 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_seqcount.h>
@@ -155,6 +157,15 @@ struct fc_candidate {
 
 static_assert(sizeof(struct fc_candidate) == 40, "candidate layout");
 
+#define FC__IN_A_ROW(s, a, b, c)                                                                   \
+	(offsetof(struct s, b) == offsetof(struct s, a) + sizeof(((struct s *)0)->a) &&            \
+	 offsetof(struct s, c) == offsetof(struct s, b) + sizeof(((struct s *)0)->b))
+static_assert(FC__IN_A_ROW(fc_candidate, x_mm, y_mm, z_mm) &&
+		      FC__IN_A_ROW(fc_fix_rec, x_mm, y_mm, z_mm) &&
+		      FC__IN_A_ROW(fc_candidate, err_mm, quality, flags) &&
+		      FC__IN_A_ROW(fc_fix_rec, err_mm, quality, flags),
+	      "fc_owner_apply() copies x..z and err_mm..flags in one piece each");
+
 /* A plain copy of a candidate, as a reader gets it. */
 struct fc_pos {
 	uint64_t meas_ns; /* 0: none */
@@ -226,12 +237,10 @@ fc_owner_apply(struct fc_owner_state *o, const struct fc_fix_rec *r)
 	rte_seqcount_write_begin(&c->sc);
 	c->fix_seq = r->fix_seq;
 	c->meas_ns = r->meas_ns;
-	c->x_mm = r->x_mm;
-	c->y_mm = r->y_mm;
-	c->z_mm = r->z_mm;
-	c->err_mm = r->err_mm;
-	c->quality = r->quality;
-	c->flags = r->flags;
+	/* x, y, z and err_mm, quality, flags sit in a row in both structs: two copies, not six
+	 * (static_asserts below). */
+	memcpy(&c->x_mm, &r->x_mm, 3 * sizeof(c->x_mm));
+	memcpy(&c->err_mm, &r->err_mm, sizeof(c->err_mm) + sizeof(c->quality) + sizeof(c->flags));
 	rte_seqcount_write_end(&c->sc);
 
 	if (c->dirty_tick != r->tick) {

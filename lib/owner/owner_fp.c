@@ -181,12 +181,14 @@ apply_run(struct fc_owner *o, uint32_t r, const struct fc_fix_rec *rec, unsigned
 	  uint64_t now)
 {
 	struct fc_hist *h = &o->st.lat_tsc;
-	uint64_t last_tsc = 0, samples = 0, max = h->max;
-	unsigned int bucket = 0;
-	bool have = false;
+	/* Unlike rec[0]'s, so the first fix computes its value (rec[0] is a fix, or a watermark
+	 * with rx_tsc 0, and a TSC reaches ~0 after two centuries). */
+	uint64_t last_tsc = ~rec->rx_tsc, max = h->max;
+	unsigned int bucket = 0, others = 0;
 
 	for (unsigned int i = 0; i < n; i++, rec++) {
 		if (unlikely(rec->kind != FC_REC_FIX)) {
+			others++;
 			if (rec->kind == FC_REC_WATERMARK) {
 				o->wm[r] = rec->tick;
 				o->st.watermarks++;
@@ -209,20 +211,18 @@ apply_run(struct fc_owner *o, uint32_t r, const struct fc_fix_rec *rec, unsigned
 			o->st.duplicates++;
 			break;
 		}
-		if (!have || rec->rx_tsc != last_tsc) {
+		if (rec->rx_tsc != last_tsc) {
 			uint64_t v = now - rec->rx_tsc;
 
-			have = true;
 			last_tsc = rec->rx_tsc;
 			bucket = fc_hist_bucket(v);
 			if (v > max)
 				max = v;
 		}
 		h->b[bucket]++;
-		samples++;
 	}
-	o->st.records += samples;
-	h->count += samples;
+	o->st.records += n - others;
+	h->count += n - others;
 	h->max = max;
 }
 
