@@ -242,24 +242,23 @@ static_assert(FIX_OFF(quality) == FIX_OFF(err_mm) + 2 && FIX_OFF(flags) == FIX_O
 /*
  * The frame's fixes, each read in place (fc_up_parse() bounds a frame to 1400 bytes: at most 42
  * fixes), mapped to its player, routed to the owner of its shard and written once, into that
- * owner's ring. Kept out of line: perf/bench_ipf.sh shows it as the routing stage.
+ * owner's ring. one_owner (one owner and no clues: every fix goes to owner 0 and its shard is
+ * never needed) is a constant in each of the two copies route_fixes() makes of this loop; in
+ * that copy the window's cursor stays in registers.
  */
-static __rte_noinline void
-route_fixes(struct fc_rx *rx, const struct fc_up_view *v, const struct fc_gateway *gw, uint64_t tsc)
+static __rte_always_inline void
+route_loop(struct fc_rx *rx, const struct fc_up_view *v, uint64_t base, uint64_t tsc,
+	   const bool one_owner)
 {
-	const int64_t offset = clock_offset(rx, gw, v->hdr.base_time_ns);
-	/* (base + dt) + offset, wrapping as the signed sum did: the same bits. */
-	const uint64_t base = v->hdr.base_time_ns + (uint64_t)offset;
 	const uint64_t tick = rx->cur_tick;
 	const struct fc_tag_slot *const cache = rx->tag_cache;
 	const uint32_t cache_log2 = rx->tag_cache_log2;
 	const struct fc_geom *g = rx->geom;
-	/* One owner and no clues: every fix goes to owner 0 and its shard is never needed. */
-	const bool one_owner = g->n_owners == 1 && rx->discs == NULL;
 	const unsigned int n = v->hdr.record_count, stride = v->hdr.record_len;
 	const uint8_t *f = v->records;
+	struct fc_rx_win *const w0 = &rx->win[0];
+	struct fc_fix_rec *next = w0->next, *end = w0->end;
 
-	rx->st.fixes += n;
 	for (unsigned int i = 0; i < n; i++, f += stride) {
 		const uint64_t tag = le64_at(f + FIX_OFF(tag_id));
 		const struct fc_tag_slot *c = &cache[fc_tag_slot_of(tag, cache_log2)];
@@ -272,12 +271,21 @@ route_fixes(struct fc_rx *rx, const struct fc_up_view *v, const struct fc_gatewa
 			rx->st.drop[FC_RX_DROP_UNKNOWN_TAG]++;
 			continue;
 		}
-		if (!one_owner) {
+		if (one_owner) {
+			if (likely(next < end)) {
+				rec = next++;
+			} else {
+				w0->next = next;
+				rec = reserve(rx, 0);
+				next = w0->next;
+				end = w0->end;
+			}
+		} else {
 			shard = fc_geom_shard_of(g, (int32_t)le32_at(f + FIX_OFF(x_mm)),
 						 (int32_t)le32_at(f + FIX_OFF(y_mm)));
 			owner = fc_geom_owner_of_shard(g, shard);
+			rec = slot(rx, owner);
 		}
-		rec = slot(rx, owner);
 		if (unlikely(rec == NULL)) {
 			rx->st.drop[FC_RX_DROP_RING_FULL]++;
 			rec = &dropped; /* still offered to the clues' home owners, as before */
@@ -303,6 +311,23 @@ route_fixes(struct fc_rx *rx, const struct fc_up_view *v, const struct fc_gatewa
 		if (!one_owner && rx->discs != NULL)
 			route_to_clues(rx, rec, shard, owner);
 	}
+	if (one_owner)
+		w0->next = next;
+}
+
+/* Kept out of line: perf/bench_ipf.sh shows it as the routing stage. */
+static __rte_noinline void
+route_fixes(struct fc_rx *rx, const struct fc_up_view *v, const struct fc_gateway *gw, uint64_t tsc)
+{
+	const int64_t offset = clock_offset(rx, gw, v->hdr.base_time_ns);
+	/* (base + dt) + offset, wrapping as the signed sum did: the same bits. */
+	const uint64_t base = v->hdr.base_time_ns + (uint64_t)offset;
+
+	rx->st.fixes += v->hdr.record_count;
+	if (rx->geom->n_owners == 1 && rx->discs == NULL)
+		route_loop(rx, v, base, tsc, true);
+	else
+		route_loop(rx, v, base, tsc, false);
 }
 
 /* A subscriber asks for missed events: checked, stamped with the tick, handed to TX. */
