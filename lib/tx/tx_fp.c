@@ -134,15 +134,11 @@ collect(struct fc_tx *tx, uint64_t tick)
 	uint32_t r = (uint32_t)((tick - tx->first) % tx->refresh_ticks);
 
 	for (uint32_t o = 0; o < tx->n_owners; o++) {
-		int32_t k = fc_owner_dirty_read(tx->owner[o], tick, tx->tmp);
-
-		if (k < 0) {
+		if (fc_owner_dirty_mark(tx->owner[o], tick, tx->want) < 0) {
 			tx->st.full_scans++;
 			memset(tx->want, 0xFF, tx->want_words * sizeof(uint64_t));
 			return;
 		}
-		for (int32_t i = 0; i < k; i++)
-			tx->want[tx->tmp[i] >> 6] |= UINT64_C(1) << (tx->tmp[i] & 63);
 	}
 	for (uint32_t p = r; p < tx->n_players; p += tx->refresh_ticks)
 		tx->want[p >> 6] |= UINT64_C(1) << (p & 63);
