@@ -12,6 +12,7 @@
 #ifndef FC_DOWNLINK_H
 #define FC_DOWNLINK_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,19 +75,25 @@ int fc__dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p)
 static inline int
 fc_dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p)
 {
+	/*
+	 * The open POSITIONS message is the packet's last (any other message closes it), so its
+	 * length is len - pos_off and its count follows from that: written, not read back. Its
+	 * limits (count and length below 0xFFFF) cannot be reached in a packet of at most
+	 * FC_WIRE_MAX_PAYLOAD bytes, the builder's cap.
+	 */
+	static_assert(FC_WIRE_MAX_PAYLOAD + sizeof(struct fc_dl_position) < UINT16_MAX,
+		      "a POSITIONS message in a packet never reaches its count or length limits");
 	if (b->pos_off != 0 && sizeof(*p) <= fc_dl_room(b)) {
 		uint8_t *m = b->buf + b->pos_off;
-		struct fc_dl_positions pm;
+		uint16_t len, count;
 
-		memcpy(&pm, m, sizeof(pm));
-		if (pm.count != UINT16_MAX && pm.h.length <= UINT16_MAX - sizeof(*p)) {
-			memcpy(b->buf + b->len, p, sizeof(*p));
-			b->len = (uint16_t)(b->len + sizeof(*p));
-			pm.count++;
-			pm.h.length = (uint16_t)(pm.h.length + sizeof(*p));
-			memcpy(m, &pm, sizeof(pm));
-			return 0;
-		}
+		memcpy(b->buf + b->len, p, sizeof(*p));
+		b->len = (uint16_t)(b->len + sizeof(*p));
+		len = (uint16_t)(b->len - b->pos_off);
+		count = (uint16_t)((len - sizeof(struct fc_dl_positions)) / sizeof(*p));
+		memcpy(m + offsetof(struct fc_dl_positions, h.length), &len, sizeof(len));
+		memcpy(m + offsetof(struct fc_dl_positions, count), &count, sizeof(count));
+		return 0;
 	}
 	return fc__dl_add_position(b, p);
 }
