@@ -144,50 +144,27 @@ collect(struct fc_tx *tx, uint64_t tick)
 		tx->want[p >> 6] |= UINT64_C(1) << (p & 63);
 }
 
-/* What every player's visit in one tick's emit_positions() compares against. */
-struct visit {
-	uint64_t stale_before; /* a fix measured before this is stale (0: none can be) */
-	uint64_t dead_band_sq;
-	uint32_t refresh_ticks;
-	uint32_t r; /* this tick's refresh share: players with pl % refresh_ticks == r */
-};
-
 /*
- * Sends player pl's position if it moved past the dead band, changed status, or is due for its
- * refresh. Returns false if no mbuf could be had (the rest of the tick is skipped; counted).
+ * Sends player pl's position c with status (it moved past the dead band, changed status, or is
+ * due for its refresh) and remembers it as sent. Returns false if no mbuf could be had (the
+ * rest of the tick is skipped; counted).
  */
-static inline bool
-consider(struct fc_tx *tx, const struct visit *vi, uint32_t pl, uint64_t tick, uint64_t send_ns,
-	 struct pkt *p, bool *any)
+static bool
+send_position(struct fc_tx *tx, struct pkt *p, uint32_t pl, const struct fc_pos *c, uint8_t status,
+	      uint64_t tick, uint64_t send_ns)
 {
 	struct fc_tx_player *s = &tx->sent[pl];
 	struct fc_dl_position dp;
-	struct fc_pos c;
-	uint8_t status;
-	int64_t dx, dy, dz;
 
-	merged(tx, pl, &c);
-	if (c.meas_ns == 0)
-		return true;
-	/* send_ns - meas_ns > stale_ns, for meas_ns < send_ns, is meas_ns < send_ns - stale_ns. */
-	status = c.meas_ns < vi->stale_before ? FC_POS_S_STALE : FC_POS_S_ACTIVE;
-	if (c.flags & FC_FIX_F_NO_Z)
-		status |= FC_POS_S_NO_Z;
-	dx = (int64_t)c.x_mm - s->x_mm;
-	dy = (int64_t)c.y_mm - s->y_mm;
-	dz = (int64_t)c.z_mm - s->z_mm;
-	if (s->status == status && (uint64_t)(dx * dx + dy * dy + dz * dz) <= vi->dead_band_sq &&
-	    pl % vi->refresh_ticks != vi->r)
-		return true;
-	s->x_mm = c.x_mm;
-	s->y_mm = c.y_mm;
-	s->z_mm = c.z_mm;
+	s->x_mm = c->x_mm;
+	s->y_mm = c->y_mm;
+	s->z_mm = c->z_mm;
 	s->status = status;
 
 	dp.player = (uint16_t)pl;
-	dp.x_cm = to_cm(c.x_mm);
-	dp.y_cm = to_cm(c.y_mm);
-	dp.z_dm = to_dm(c.z_mm, status);
+	dp.x_cm = to_cm(c->x_mm);
+	dp.y_cm = to_cm(c->y_mm);
+	dp.z_dm = to_dm(c->z_mm, status);
 	dp.status = status;
 	if (p->m == NULL || fc_dl_add_position(&p->b, &dp) != 0) {
 		if (p->m != NULL)
@@ -197,37 +174,69 @@ consider(struct fc_tx *tx, const struct visit *vi, uint32_t pl, uint64_t tick, u
 		fc_dl_add_position(&p->b, &dp);
 	}
 	tx->st.positions++;
-	*any = true;
 	return true;
 }
 
+/*
+ * The players marked in the want bitmap, in player order: each one's newest candidate is sent
+ * if it moved past the dead band, changed status, or is due for its refresh. The loop's
+ * constants are locals the compiler keeps in registers: the candidate reads' barriers
+ * (rte_smp_rmb(), a compiler barrier on x86) would otherwise reload them from *tx every visit.
+ */
 static void
 emit_positions(struct fc_tx *tx, uint64_t tick, uint64_t send_ns, bool sent_events)
 {
-	const struct visit vi = {
-		.stale_before = send_ns > tx->stale_ns ? send_ns - tx->stale_ns : 0,
-		.dead_band_sq = tx->dead_band_sq,
-		.refresh_ticks = tx->refresh_ticks,
-		.r = (uint32_t)((tick - tx->first) % tx->refresh_ticks),
-	};
+	/* send_ns - meas_ns > stale_ns, for meas_ns < send_ns, is meas_ns < send_ns - stale_ns. */
+	const uint64_t stale_before = send_ns > tx->stale_ns ? send_ns - tx->stale_ns : 0;
+	const uint64_t dead_band_sq = tx->dead_band_sq;
+	const uint32_t refresh_ticks = tx->refresh_ticks;
+	const uint32_t r = (uint32_t)((tick - tx->first) % refresh_ticks);
+	const bool one_owner = tx->n_owners == 1;
+	const struct fc_owner_state *const owner0 = tx->owner[0];
+	const struct fc_tx_player *const sent = tx->sent;
 	uint64_t *const want = tx->want;
 	const uint32_t words = tx->want_words, n_players = tx->n_players;
 	struct pkt p = { .m = NULL };
 	bool any = false, ok = true;
 
 	collect(tx, tick);
-	for (uint32_t w = 0; w < words; w++) {
+	/* Bits past the last player (a full scan sets whole words) are not players. */
+	if (n_players % 64 != 0)
+		want[words - 1] &= (UINT64_C(1) << (n_players % 64)) - 1;
+	for (uint32_t w = 0; w < words && ok; w++) {
 		uint64_t bits = want[w];
 
 		want[w] = 0;
-		while (bits != 0) {
-			uint32_t pl = w * 64 + (uint32_t)__builtin_ctzll(bits);
+		while (bits != 0 && ok) {
+			const uint32_t pl = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			const struct fc_tx_player *s = &sent[pl];
+			struct fc_pos c;
+			uint8_t status;
+			int64_t dx, dy, dz;
 
 			bits &= bits - 1;
-			if (ok && pl < n_players)
-				ok = consider(tx, &vi, pl, tick, send_ns, &p, &any);
+			if (one_owner)
+				fc_owner_read(owner0, pl, &c);
+			else
+				merged(tx, pl, &c);
+			if (c.meas_ns == 0)
+				continue;
+			status = c.meas_ns < stale_before ? FC_POS_S_STALE : FC_POS_S_ACTIVE;
+			if (c.flags & FC_FIX_F_NO_Z)
+				status |= FC_POS_S_NO_Z;
+			dx = (int64_t)c.x_mm - s->x_mm;
+			dy = (int64_t)c.y_mm - s->y_mm;
+			dz = (int64_t)c.z_mm - s->z_mm;
+			if (s->status == status &&
+			    (uint64_t)(dx * dx + dy * dy + dz * dz) <= dead_band_sq &&
+			    pl % refresh_ticks != r)
+				continue;
+			ok = send_position(tx, &p, pl, &c, status, tick, send_ns);
+			any |= ok;
 		}
 	}
+	if (!ok) /* no mbuf: the rest of the tick is skipped, its marks cleared */
+		memset(want, 0, words * sizeof(*want));
 	if (p.m != NULL) {
 		pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
 	} else if (!any && !sent_events &&
