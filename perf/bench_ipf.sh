@@ -8,6 +8,8 @@
 # asserted; instruction counts do not depend on the machine's load.
 #
 #   perf/bench_ipf.sh [BUILD_DIR] [TAG]     (default build/ and "now")
+#   FC_IPF_PARSE_ONLY=1 FC_IPF_COMMIT=abc1234 perf/bench_ipf.sh BUILD TAG   (rows from the
+#                                           profiles of an earlier run of TAG)
 #
 # Writes perf/results/instructions.csv rows for TAG (replacing that TAG's rows) and prints them.
 # Stages (callgrind inclusive costs, per fix):
@@ -68,15 +70,19 @@ floor "$WORK/small.ini" p400
 [ -f "$OUT" ] || echo "tag,workload,stage,instr_per_fix,instructions,fixes,commit" >"$OUT"
 grep -v "^$TAG," "$OUT" >"$OUT.tmp" || true
 mv "$OUT.tmp" "$OUT"
-commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- lib || echo "+dirty")
+commit=${FC_IPF_COMMIT:-$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- lib || echo "+dirty")}
 for wl in big small; do
 	cg="$WORK/cg-$wl-$TAG.out"
-	valgrind --tool=callgrind --callgrind-out-file="$cg" --toggle-collect=lcore_loop \
-		"$FLOORD" -l 0 --no-huge -m 1024 --no-pci --no-shconf --file-prefix=fcipf$$ \
-		--log-level='*:error' --vdev="net_pcap0,rx_pcap=$WORK/$wl.pcap,tx_pcap=/dev/null" \
-		-- --floor "$WORK/$wl.ini" --replay --report-json "$WORK/$wl-$TAG.json" \
-		>"$WORK/$wl-$TAG.log" 2>&1
-	rm -rf "/var/run/dpdk/fcipf$$"
+	# FC_IPF_PARSE_ONLY=1: the profile of this TAG is already there; only the rows are made.
+	if [ -z "${FC_IPF_PARSE_ONLY:-}" ]; then
+		valgrind --tool=callgrind --callgrind-out-file="$cg" --toggle-collect=lcore_loop \
+			"$FLOORD" -l 0 --no-huge -m 1024 --no-pci --no-shconf --file-prefix=fcipf$$ \
+			--log-level='*:error' \
+			--vdev="net_pcap0,rx_pcap=$WORK/$wl.pcap,tx_pcap=/dev/null" \
+			-- --floor "$WORK/$wl.ini" --replay --report-json "$WORK/$wl-$TAG.json" \
+			>"$WORK/$wl-$TAG.log" 2>&1
+		rm -rf "/var/run/dpdk/fcipf$$"
+	fi
 	python3 - "$cg" "$WORK/$wl-$TAG.json" "$TAG" "$wl" "$commit" <<'EOF' | tee -a "$OUT"
 import json, re, subprocess, sys
 cg, rep, tag, wl, commit = sys.argv[1:6]
@@ -100,8 +106,8 @@ mac = cost("fc_mac_verify")
 route = cost("route_fixes")
 owner = cost("fc_owner_poll")
 tx = cost("fc_tx_poll")
-name = {"big": "65535p x 30 Hz x 0.5 s (16 gw, 42 fixes/frame)",
-        "small": "400p x 20 Hz x 3 s (8 gw, ~18 fixes/frame)"}[wl]
+name = {"big": "65535p x 30 Hz x 0.5 s; 16 gw; 42 fixes/frame",
+        "small": "400p x 20 Hz x 3 s; 8 gw; ~18 fixes/frame"}[wl]
 for stage, c in [("total", total), ("rx", rx), ("rx.nic", nic), ("rx.accept", accept),
                  ("rx.mac", mac), ("rx.route", route),
                  ("rx.other", rx - nic - accept - route), ("owner", owner), ("tx", tx),
