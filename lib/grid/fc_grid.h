@@ -243,7 +243,7 @@ fc_owner_apply(struct fc_owner_state *o, const struct fc_fix_rec *r)
 	c->fix_seq = fix_seq;
 	c->meas_ns = meas_ns;
 	/* x, y, z and err_mm, quality, flags sit in a row in both structs: two copies, not six
-	 * (static_asserts below). */
+	 * (the static_assert after struct fc_candidate). */
 	memcpy(&c->x_mm, &r->x_mm, 3 * sizeof(c->x_mm));
 	memcpy(&c->err_mm, &r->err_mm, sizeof(c->err_mm) + sizeof(c->quality) + sizeof(c->flags));
 	rte_seqcount_write_end(&c->sc);
