@@ -8,8 +8,9 @@
 # What it measures (each row of the CSV says which):
 #  - instructions per fix, end to end and by stage: floord under valgrind's callgrind, collecting
 #    only inside the lcore loops (--toggle-collect=lcore_loop), on a 400-player, 3 s capture, for
-#    both MACs; stages are the inclusive costs of fc_rx_poll (with fc_up_accept and the tag
-#    lookup shown apart), fc_owner_poll and fc_tx_poll;
+#    both MACs; stages are the inclusive costs of fc_rx_poll (with fc_up_accept and the routing,
+#    route_fixes: tag -> player, owner, the record written into the ring, shown apart),
+#    fc_owner_poll and fc_tx_poll (perf/bench_ipf.sh splits them further, on two captures);
 #  - throughput: the capture replayed as fast as it reads (lockstep replay, so no drops by
 #    construction) and paced at increasing speeds: the highest offered rate every fix of which
 #    is applied, with no drop and the run keeping up (wall time within 5 % of the paced time),
@@ -132,7 +133,7 @@ def cost(pattern):
 total = cost(r"PROGRAM TOTALS")
 stages = [("total", total), ("rx", cost(r"rx_fp\.c:fc_rx_poll")),
           ("rx.accept", cost(r"uplink\.c:fc_up_accept")),
-          ("rx.tag_lookup", cost(r"rte_hash_lookup_bulk_data")),
+          ("rx.route", cost(r"rx_fp\.c:route_fixes")),
           ("owner", cost(r"owner_fp\.c:fc_owner_poll")), ("tx", cost(r":fc_tx_poll"))]
 for name, c in stages:
     print(f"instructions_per_fix,400p x 20 Hz x 3 s (8 gateways),rtc,{mac},{c / fixes:.0f},"

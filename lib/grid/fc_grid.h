@@ -22,7 +22,9 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_seqcount.h>
@@ -155,6 +157,15 @@ struct fc_candidate {
 
 static_assert(sizeof(struct fc_candidate) == 40, "candidate layout");
 
+#define FC__IN_A_ROW(s, a, b, c)                                                                   \
+	(offsetof(struct s, b) == offsetof(struct s, a) + sizeof(((struct s *)0)->a) &&            \
+	 offsetof(struct s, c) == offsetof(struct s, b) + sizeof(((struct s *)0)->b))
+static_assert(FC__IN_A_ROW(fc_candidate, x_mm, y_mm, z_mm) &&
+		      FC__IN_A_ROW(fc_fix_rec, x_mm, y_mm, z_mm) &&
+		      FC__IN_A_ROW(fc_candidate, err_mm, quality, flags) &&
+		      FC__IN_A_ROW(fc_fix_rec, err_mm, quality, flags),
+	      "fc_owner_apply() copies x..z and err_mm..flags in one piece each");
+
 /* A plain copy of a candidate, as a reader gets it. */
 struct fc_pos {
 	uint64_t meas_ns; /* 0: none */
@@ -207,45 +218,49 @@ void fc_owner_state_free(struct fc_owner_state *o);
 static inline enum fc_apply
 fc_owner_apply(struct fc_owner_state *o, const struct fc_fix_rec *r)
 {
-	struct fc_candidate *c = &o->cand[r->player];
+	/* The record's fields in locals: the stores below could alias them for the compiler,
+	 * which would then load them again after each one. */
+	const uint64_t meas_ns = r->meas_ns, tick = r->tick;
+	const uint32_t fix_seq = r->fix_seq;
+	const uint16_t player = r->player;
+	struct fc_candidate *c = &o->cand[player];
 	struct fc_dirty_list *d;
+	uint32_t n;
 
 	if (c->meas_ns != 0) {
-		bool same_fix = r->fix_seq == c->fix_seq;
+		bool same_fix = fix_seq == c->fix_seq;
 
-		if (r->meas_ns < c->meas_ns ||
-		    (r->meas_ns == c->meas_ns && r->fix_seq <= c->fix_seq))
+		if (meas_ns < c->meas_ns || (meas_ns == c->meas_ns && fix_seq <= c->fix_seq))
 			return same_fix ? FC_APPLY_DUPLICATE : FC_APPLY_OLDER;
 		if (same_fix && r->x_mm == c->x_mm && r->y_mm == c->y_mm && r->z_mm == c->z_mm) {
 			rte_seqcount_write_begin(&c->sc);
-			c->meas_ns = r->meas_ns;
+			c->meas_ns = meas_ns;
 			rte_seqcount_write_end(&c->sc);
 			return FC_APPLY_DUPLICATE;
 		}
 	}
 	rte_seqcount_write_begin(&c->sc);
-	c->fix_seq = r->fix_seq;
-	c->meas_ns = r->meas_ns;
-	c->x_mm = r->x_mm;
-	c->y_mm = r->y_mm;
-	c->z_mm = r->z_mm;
-	c->err_mm = r->err_mm;
-	c->quality = r->quality;
-	c->flags = r->flags;
+	c->fix_seq = fix_seq;
+	c->meas_ns = meas_ns;
+	/* x, y, z and err_mm, quality, flags sit in a row in both structs: two copies, not six
+	 * (the static_assert after struct fc_candidate). */
+	memcpy(&c->x_mm, &r->x_mm, 3 * sizeof(c->x_mm));
+	memcpy(&c->err_mm, &r->err_mm, sizeof(c->err_mm) + sizeof(c->quality) + sizeof(c->flags));
 	rte_seqcount_write_end(&c->sc);
 
-	if (c->dirty_tick != r->tick) {
-		c->dirty_tick = r->tick;
-		d = &o->dirty[r->tick % FC_GRID_DIRTY_TICKS];
-		if (d->tick != r->tick) {
+	if (c->dirty_tick != tick) {
+		c->dirty_tick = tick;
+		d = &o->dirty[tick % FC_GRID_DIRTY_TICKS];
+		if (d->tick != tick) {
 			rte_seqcount_write_begin(&d->sc);
-			d->tick = r->tick;
+			d->tick = tick;
 			d->n = 0;
 			rte_seqcount_write_end(&d->sc);
 		}
-		d->players[d->n] = r->player;
+		n = d->n;
+		d->players[n] = player;
 		/* Publish the entry before the count that makes it visible. */
-		__atomic_store_n(&d->n, d->n + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&d->n, n + 1, __ATOMIC_RELEASE);
 	}
 	return FC_APPLY_NEWER;
 }
@@ -283,5 +298,12 @@ fc_pos_newer(const struct fc_pos *a, const struct fc_pos *b)
  * Only valid once the owner has completed the tick.
  */
 int32_t fc_owner_dirty_read(const struct fc_owner_state *o, uint64_t tick, uint16_t *out);
+
+/*
+ * The same list, marked in the bitmap bits (bit p % 64 of word p / 64, n_players bits) rather
+ * than copied: returns how many players it held, or -1 as above, in which case some of its bits
+ * may be set and the caller is expected to mark every player.
+ */
+int32_t fc_owner_dirty_mark(const struct fc_owner_state *o, uint64_t tick, uint64_t *bits);
 
 #endif /* FC_GRID_H */

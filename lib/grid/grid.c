@@ -77,6 +77,32 @@ fc_owner_dirty_read(const struct fc_owner_state *o, uint64_t tick, uint16_t *out
 	return (int32_t)n;
 }
 
+int32_t
+fc_owner_dirty_mark(const struct fc_owner_state *o, uint64_t tick, uint64_t *bits)
+{
+	const struct fc_dirty_list *d = &o->dirty[tick % FC_GRID_DIRTY_TICKS];
+	uint32_t sn, n;
+	uint64_t t;
+
+	do {
+		sn = rte_seqcount_read_begin(&d->sc);
+		t = d->tick;
+		n = __atomic_load_n(&d->n, __ATOMIC_ACQUIRE);
+	} while (rte_seqcount_read_retry(&d->sc, sn));
+	if (t != tick)
+		return t == UINT64_MAX || t < tick ? 0 : -1; /* never written for tick: empty */
+	/* Marked in place, not copied first: every entry ever written is one of this owner's
+	 * players, so a torn read marks valid bits, and the caller marks everyone then. */
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t p = d->players[i];
+
+		bits[p >> 6] |= UINT64_C(1) << (p & 63);
+	}
+	if (rte_seqcount_read_retry(&d->sc, sn))
+		return -1;
+	return (int32_t)n;
+}
+
 /* The shard column or row range a span [lo, hi] mm covers, clamped to the grid. */
 static void
 span(int64_t lo, int64_t hi, uint8_t shift, uint32_t n, uint32_t *a, uint32_t *b)

@@ -251,10 +251,65 @@ tick_check(struct fc_owner *o)
 		round_check(o);
 }
 
+/*
+ * Applies n records of ring r, read in place in the ring's memory (zero-copy dequeue), all
+ * dequeued at TSC now. The latency histogram gets one sample per fix, as fc_hist_add() would
+ * give it, computed once per run of records from the same RX burst: they share rx_tsc, so they
+ * share the value and its bucket; the count is added once.
+ */
+static inline void
+apply_run(struct fc_owner *o, uint32_t r, const struct fc_fix_rec *rec, unsigned int n,
+	  uint64_t now)
+{
+	struct fc_hist *h = &o->st.lat_tsc;
+	/* Unlike rec[0]'s, so the first fix computes its value (rec[0] is a fix, or a watermark
+	 * with rx_tsc 0, and a TSC reaches ~0 after two centuries). */
+	uint64_t last_tsc = ~rec->rx_tsc, max = h->max;
+	unsigned int bucket = 0, others = 0;
+
+	for (unsigned int i = 0; i < n; i++, rec++) {
+		if (unlikely(rec->kind != FC_REC_FIX)) {
+			others++;
+			if (rec->kind == FC_REC_WATERMARK) {
+				o->wm[r] = rec->tick;
+				o->st.watermarks++;
+				continue;
+			}
+			if (o->arb != NULL && o->round_running)
+				to_clues(o, rec);
+			continue; /* FC_REC_CLUE_FIX: for the game only */
+		}
+		if (o->arb != NULL && o->round_running)
+			to_clues(o, rec);
+		switch (fc_owner_apply(&o->state, rec)) {
+		case FC_APPLY_NEWER:
+			o->st.applied++;
+			break;
+		case FC_APPLY_OLDER:
+			o->st.older++;
+			break;
+		case FC_APPLY_DUPLICATE:
+			o->st.duplicates++;
+			break;
+		}
+		if (rec->rx_tsc != last_tsc) {
+			uint64_t v = now - rec->rx_tsc;
+
+			last_tsc = rec->rx_tsc;
+			bucket = fc_hist_bucket(v);
+			if (v > max)
+				max = v;
+		}
+		h->b[bucket]++;
+	}
+	o->st.records += n - others;
+	h->count += n - others;
+	h->max = max;
+}
+
 bool
 fc_owner_poll(struct fc_owner *o)
 {
-	struct fc_fix_rec recs[FC_OWNER_BURST];
 	bool busy = false, drained = true;
 	uint64_t done = FC_TICK_NONE, clock = 0;
 
@@ -269,9 +324,12 @@ fc_owner_poll(struct fc_owner *o)
 		/*
 		 * Drain up to FC_OWNER_MAX_POLL records a ring, in bursts: an RX burst of 32 full
 		 * frames is 1344 records, and an owner sharing its lcore with that RX must keep up
-		 * with it in one turn of the loop, or the ring fills.
+		 * with it in one turn of the loop, or the ring fills. The records are read where
+		 * they are in the ring (zero-copy: the ring is single-consumer), and released after.
 		 */
 		for (unsigned int k = 0;; k++) {
+			struct rte_ring_zc_data zcd;
+			const struct fc_fix_rec *last;
 			unsigned int n;
 			uint64_t now;
 
@@ -280,40 +338,20 @@ fc_owner_poll(struct fc_owner *o)
 				drained = false;
 				break;
 			}
-			n = rte_ring_dequeue_burst_elem(o->ring[r], recs, sizeof(recs[0]),
-							FC_OWNER_BURST, NULL);
+			n = rte_ring_dequeue_zc_burst_elem_start(
+				o->ring[r], sizeof(struct fc_fix_rec), FC_OWNER_BURST, &zcd, NULL);
 			if (n == 0)
 				break;
-			if (unlikely(recs[n - 1].tick > o->checked_tick))
+			last = n > zcd.n1 ? (const struct fc_fix_rec *)zcd.ptr2 + (n - zcd.n1 - 1)
+					  : (const struct fc_fix_rec *)zcd.ptr1 + (n - 1);
+			if (unlikely(last->tick > o->checked_tick))
 				tick_check(o); /* a ring's records are in tick order */
 			busy = true;
 			now = rte_rdtsc();
-			for (unsigned int i = 0; i < n; i++) {
-				const struct fc_fix_rec *rec = &recs[i];
-
-				if (rec->kind == FC_REC_WATERMARK) {
-					o->wm[r] = rec->tick;
-					o->st.watermarks++;
-					continue;
-				}
-				if (o->arb != NULL && o->round_running)
-					to_clues(o, rec);
-				if (rec->kind == FC_REC_CLUE_FIX)
-					continue;
-				o->st.records++;
-				switch (fc_owner_apply(&o->state, rec)) {
-				case FC_APPLY_NEWER:
-					o->st.applied++;
-					break;
-				case FC_APPLY_OLDER:
-					o->st.older++;
-					break;
-				case FC_APPLY_DUPLICATE:
-					o->st.duplicates++;
-					break;
-				}
-				fc_hist_add(&o->st.lat_tsc, now - rec->rx_tsc);
-			}
+			apply_run(o, r, zcd.ptr1, zcd.n1, now);
+			if (n > zcd.n1)
+				apply_run(o, r, zcd.ptr2, n - zcd.n1, now);
+			rte_ring_dequeue_zc_elem_finish(o->ring[r], n);
 			if (n < FC_OWNER_BURST)
 				break;
 		}

@@ -120,6 +120,58 @@ fc_pkt_mcast_mac(uint32_t group_ip, uint8_t mac[6])
 	mac[5] = (uint8_t)group_ip;
 }
 
+/*
+ * The Internet checksum's one's-complement sum of buf[0, len), added to sum (already folded to
+ * 16 bits or not: any value below 2^63), folded to 16 bits. The sum over 16-bit words is the
+ * sum over 64-bit words with end-around carry (2^16 = 1 modulo 0xFFFF), taken 8 bytes a load
+ * where rte_raw_cksum() takes 2: a full downlink datagram's UDP checksum costs about 3 600
+ * instructions that way, some 700 this way, the same 16 bits (every sum here includes the
+ * non-zero pseudo-header, so both return the one representative in 1 .. 0xFFFF).
+ */
+static inline uint16_t
+cksum_fold(const uint8_t *buf, size_t len, uint64_t sum)
+{
+	unsigned __int128 acc = sum;
+	uint64_t w[4], t;
+
+	while (len >= sizeof(w)) {
+		memcpy(w, buf, sizeof(w));
+		acc += (unsigned __int128)w[0] + w[1] + w[2] + w[3];
+		buf += sizeof(w);
+		len -= sizeof(w);
+	}
+	while (len >= sizeof(t)) {
+		memcpy(&t, buf, sizeof(t));
+		acc += t;
+		buf += sizeof(t);
+		len -= sizeof(t);
+	}
+	if (len > 0) { /* the tail, zero-padded: as the last, odd byte is in rte_raw_cksum() */
+		t = 0;
+		memcpy(&t, buf, len);
+		acc += t;
+	}
+	/* 128 -> 64 -> 32 -> 16 bits, end-around carry at each step. */
+	t = (uint64_t)acc + (uint64_t)(acc >> 64);
+	t += t < (uint64_t)acc;
+	t = (t & 0xFFFFFFFFu) + (t >> 32);
+	t = (t & 0xFFFFFFFFu) + (t >> 32);
+	t = (t & 0xFFFFu) + (t >> 16);
+	t = (t & 0xFFFFu) + (t >> 16);
+	return (uint16_t)t;
+}
+
+uint16_t
+fc_pkt_udp_cksum(const struct rte_ipv4_hdr *ip, const void *udp, uint16_t udp_len)
+{
+	uint16_t sum;
+
+	/* The pseudo-header (RFC 768), in the same native-order words as the datagram's. */
+	sum = cksum_fold(udp, udp_len, (uint64_t)rte_ipv4_phdr_cksum(ip, 0));
+	sum = (uint16_t)~sum;
+	return sum == 0 ? 0xFFFF : sum; /* a computed 0 is sent as all ones (RFC 768) */
+}
+
 void
 fc_pkt_write_headers(uint8_t *hdr, const struct fc_pkt_tx_tmpl *t, const uint8_t *dst_mac,
 		     uint32_t dst_ip, uint16_t dst_port, uint16_t payload_len)
@@ -151,5 +203,5 @@ fc_pkt_write_headers(uint8_t *hdr, const struct fc_pkt_tx_tmpl *t, const uint8_t
 	udp->dst_port = rte_cpu_to_be_16(dst_port);
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + payload_len));
 	udp->dgram_cksum = 0;
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	udp->dgram_cksum = fc_pkt_udp_cksum(ip, udp, (uint16_t)(sizeof(*udp) + payload_len));
 }

@@ -88,44 +88,52 @@ pkt_send(struct fc_tx *tx, struct pkt *p, uint8_t chan, size_t len)
 		send_out(tx);
 }
 
-/* The newest candidate of player p across owners. */
-static void
+/*
+ * The newest candidate of player p across owners: best->meas_ns 0 if none has one. Owner 0's
+ * candidate is read straight into *best (a candidate never set is all zeros, and one with
+ * meas_ns 0 counts as none, so starting from it or from zero picks the same), then the others
+ * replace it only when newer.
+ */
+static inline void
 merged(const struct fc_tx *tx, uint32_t p, struct fc_pos *best)
 {
-	*best = (struct fc_pos){ 0 };
-	for (uint32_t o = 0; o < tx->n_owners; o++) {
+	fc_owner_read(tx->owner[0], p, best);
+	for (uint32_t o = 1; o < tx->n_owners; o++) {
 		struct fc_pos c;
 
 		fc_owner_read(tx->owner[o], p, &c);
-		if (c.meas_ns != 0 && fc_pos_newer(&c, best))
+		if (c.meas_ns != 0 && (best->meas_ns == 0 || fc_pos_newer(&c, best)))
 			*best = c;
 	}
 }
 
-/* Floor division for the wire's rounding rules (negative values round towards -inf). */
-static inline int64_t
-floor_div(int64_t a, int64_t b)
-{
-	return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-/* docs/protocol.md POSITIONS: nearest cm, halves up, clamped to 0 .. 65535. */
+/*
+ * docs/protocol.md POSITIONS: nearest cm, halves up, clamped to 0 .. 65535. A negative sum
+ * clamps to 0 whatever its rounding, so only non-negative values are divided (unsigned, by a
+ * constant: a multiply).
+ */
 static inline uint16_t
 to_cm(int32_t mm)
 {
-	int64_t cm = floor_div((int64_t)mm + 5, 10);
+	int64_t a = (int64_t)mm + 5;
+	uint32_t cm;
 
-	return (uint16_t)(cm < 0 ? 0 : cm > UINT16_MAX ? UINT16_MAX : cm);
+	if (a < 0)
+		return 0;
+	cm = (uint32_t)a / 10u; /* a <= INT32_MAX + 5 < 2^32 */
+	return (uint16_t)(cm > UINT16_MAX ? UINT16_MAX : cm);
 }
 
-/* Nearest dm, halves up, clamped to -128 .. 127; 0 when the fix has no height. */
+/* Nearest dm, halves up (towards -inf for negatives), clamped to -128 .. 127; 0 without z. */
 static inline int8_t
 to_dm(int32_t mm, uint8_t status)
 {
-	int64_t dm = floor_div((int64_t)mm + 50, 100);
+	int64_t a = (int64_t)mm + 50, dm;
 
 	if (status & FC_POS_S_NO_Z)
 		return 0;
+	/* |a| + 99 < 2^32: 32-bit unsigned division by a constant. */
+	dm = a >= 0 ? (int64_t)((uint32_t)a / 100u) : -(int64_t)((uint32_t)(-a + 99) / 100u);
 	return (int8_t)(dm < -128 ? -128 : dm > 127 ? 127 : dm);
 }
 
@@ -140,56 +148,37 @@ collect(struct fc_tx *tx, uint64_t tick)
 	uint32_t r = (uint32_t)((tick - tx->first) % tx->refresh_ticks);
 
 	for (uint32_t o = 0; o < tx->n_owners; o++) {
-		int32_t k = fc_owner_dirty_read(tx->owner[o], tick, tx->tmp);
-
-		if (k < 0) {
+		if (fc_owner_dirty_mark(tx->owner[o], tick, tx->want) < 0) {
 			tx->st.full_scans++;
 			memset(tx->want, 0xFF, tx->want_words * sizeof(uint64_t));
 			return;
 		}
-		for (int32_t i = 0; i < k; i++)
-			tx->want[tx->tmp[i] >> 6] |= UINT64_C(1) << (tx->tmp[i] & 63);
 	}
 	for (uint32_t p = r; p < tx->n_players; p += tx->refresh_ticks)
 		tx->want[p >> 6] |= UINT64_C(1) << (p & 63);
 }
 
 /*
- * Sends player pl's position if it moved past the dead band, changed status, or is due for its
- * refresh. Returns false if no mbuf could be had (the rest of the tick is skipped; counted).
+ * Sends player pl's position c with status (it moved past the dead band, changed status, or is
+ * due for its refresh) and remembers it as sent. Returns false if no mbuf could be had (the
+ * rest of the tick is skipped; counted).
  */
 static bool
-consider(struct fc_tx *tx, uint32_t pl, uint32_t r, uint64_t tick, uint64_t send_ns, struct pkt *p,
-	 bool *any)
+send_position(struct fc_tx *tx, struct pkt *p, uint32_t pl, const struct fc_pos *c, uint8_t status,
+	      uint64_t tick, uint64_t send_ns)
 {
 	struct fc_tx_player *s = &tx->sent[pl];
 	struct fc_dl_position dp;
-	struct fc_pos c;
-	uint8_t status;
-	int64_t dx, dy, dz;
 
-	merged(tx, pl, &c);
-	if (c.meas_ns == 0)
-		return true;
-	status = send_ns > c.meas_ns && send_ns - c.meas_ns > tx->stale_ns ? FC_POS_S_STALE
-									   : FC_POS_S_ACTIVE;
-	if (c.flags & FC_FIX_F_NO_Z)
-		status |= FC_POS_S_NO_Z;
-	dx = (int64_t)c.x_mm - s->x_mm;
-	dy = (int64_t)c.y_mm - s->y_mm;
-	dz = (int64_t)c.z_mm - s->z_mm;
-	if (s->status == status && pl % tx->refresh_ticks != r &&
-	    (uint64_t)(dx * dx + dy * dy + dz * dz) <= tx->dead_band_sq)
-		return true;
-	s->x_mm = c.x_mm;
-	s->y_mm = c.y_mm;
-	s->z_mm = c.z_mm;
+	s->x_mm = c->x_mm;
+	s->y_mm = c->y_mm;
+	s->z_mm = c->z_mm;
 	s->status = status;
 
 	dp.player = (uint16_t)pl;
-	dp.x_cm = to_cm(c.x_mm);
-	dp.y_cm = to_cm(c.y_mm);
-	dp.z_dm = to_dm(c.z_mm, status);
+	dp.x_cm = to_cm(c->x_mm);
+	dp.y_cm = to_cm(c->y_mm);
+	dp.z_dm = to_dm(c->z_mm, status);
 	dp.status = status;
 	if (p->m == NULL || fc_dl_add_position(&p->b, &dp) != 0) {
 		if (p->m != NULL)
@@ -199,27 +188,69 @@ consider(struct fc_tx *tx, uint32_t pl, uint32_t r, uint64_t tick, uint64_t send
 		fc_dl_add_position(&p->b, &dp);
 	}
 	tx->st.positions++;
-	*any = true;
 	return true;
 }
 
+/*
+ * The players marked in the want bitmap, in player order: each one's newest candidate is sent
+ * if it moved past the dead band, changed status, or is due for its refresh. The loop's
+ * constants are locals the compiler keeps in registers: the candidate reads' barriers
+ * (rte_smp_rmb(), a compiler barrier on x86) would otherwise reload them from *tx every visit.
+ */
 static void
 emit_positions(struct fc_tx *tx, uint64_t tick, uint64_t send_ns, bool sent_events)
 {
-	uint32_t r = (uint32_t)((tick - tx->first) % tx->refresh_ticks);
+	/* send_ns - meas_ns > stale_ns, for meas_ns < send_ns, is meas_ns < send_ns - stale_ns. */
+	const uint64_t stale_before = send_ns > tx->stale_ns ? send_ns - tx->stale_ns : 0;
+	const uint64_t dead_band_sq = tx->dead_band_sq;
+	const uint32_t refresh_ticks = tx->refresh_ticks;
+	const uint32_t r = (uint32_t)((tick - tx->first) % refresh_ticks);
+	const bool one_owner = tx->n_owners == 1;
+	const struct fc_owner_state *const owner0 = tx->owner[0];
+	const struct fc_tx_player *const sent = tx->sent;
+	uint64_t *const want = tx->want;
+	const uint32_t words = tx->want_words, n_players = tx->n_players;
 	struct pkt p = { .m = NULL };
 	bool any = false, ok = true;
 
 	collect(tx, tick);
-	for (uint32_t w = 0; w < tx->want_words; w++) {
-		while (tx->want[w] != 0) {
-			uint32_t pl = w * 64 + (uint32_t)__builtin_ctzll(tx->want[w]);
+	/* Bits past the last player (a full scan sets whole words) are not players. */
+	if (n_players % 64 != 0)
+		want[words - 1] &= (UINT64_C(1) << (n_players % 64)) - 1;
+	for (uint32_t w = 0; w < words && ok; w++) {
+		uint64_t bits = want[w];
 
-			tx->want[w] &= tx->want[w] - 1;
-			if (ok && pl < tx->n_players)
-				ok = consider(tx, pl, r, tick, send_ns, &p, &any);
+		want[w] = 0;
+		while (bits != 0 && ok) {
+			const uint32_t pl = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			const struct fc_tx_player *s = &sent[pl];
+			struct fc_pos c;
+			uint8_t status;
+			int64_t dx, dy, dz;
+
+			bits &= bits - 1;
+			if (one_owner)
+				fc_owner_read(owner0, pl, &c);
+			else
+				merged(tx, pl, &c);
+			if (c.meas_ns == 0)
+				continue;
+			status = c.meas_ns < stale_before ? FC_POS_S_STALE : FC_POS_S_ACTIVE;
+			if (c.flags & FC_FIX_F_NO_Z)
+				status |= FC_POS_S_NO_Z;
+			dx = (int64_t)c.x_mm - s->x_mm;
+			dy = (int64_t)c.y_mm - s->y_mm;
+			dz = (int64_t)c.z_mm - s->z_mm;
+			if (s->status == status &&
+			    (uint64_t)(dx * dx + dy * dy + dz * dz) <= dead_band_sq &&
+			    pl % refresh_ticks != r)
+				continue;
+			ok = send_position(tx, &p, pl, &c, status, tick, send_ns);
+			any |= ok;
 		}
 	}
+	if (!ok) /* no mbuf: the rest of the tick is skipped, its marks cleared */
+		memset(want, 0, words * sizeof(*want));
 	if (p.m != NULL) {
 		pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
 	} else if (!any && !sent_events &&
@@ -302,15 +333,17 @@ snap_msg(struct snap *sn, unsigned int template_id, void *msg, size_t len)
 	return true;
 }
 
+/* One position in the image; dp may be NULL in the counting pass (only sizes matter there). */
 static bool
 snap_position(struct snap *sn, const struct fc_dl_position *dp)
 {
-	size_t need = sn->pos_open ? sizeof(*dp) : sizeof(struct fc_dl_positions) + sizeof(*dp);
+	size_t need = sn->pos_open ? sizeof(struct fc_dl_position)
+				   : sizeof(struct fc_dl_positions) + sizeof(struct fc_dl_position);
 
 	if (!snap_room(sn, need))
 		return false;
 	if (sn->used == 0) /* a fresh part: a new POSITIONS message */
-		need = sizeof(struct fc_dl_positions) + sizeof(*dp);
+		need = sizeof(struct fc_dl_positions) + sizeof(struct fc_dl_position);
 	sn->used += need;
 	sn->pos_open = true;
 	if (sn->emit)
@@ -372,6 +405,11 @@ snap_pass(struct snap *sn)
 
 		if (s->status == 0)
 			continue;
+		if (!sn->emit) { /* the counting pass needs the sizes only */
+			if (!snap_position(sn, NULL))
+				return 0;
+			continue;
+		}
 		dp.player = (uint16_t)p;
 		dp.x_cm = to_cm(s->x_mm);
 		dp.y_cm = to_cm(s->y_mm);

@@ -147,7 +147,7 @@ fc_dl_add_claim(struct fc_dl_builder *b, struct fc_dl_clue_claimed *claim,
 }
 
 int
-fc_dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p)
+fc__dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p)
 {
 	struct fc_dl_positions pm;
 

@@ -12,9 +12,11 @@
 #ifndef FC_DOWNLINK_H
 #define FC_DOWNLINK_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fc_wire_types.h"
 
@@ -61,11 +63,40 @@ int fc_dl_add(struct fc_dl_builder *b, unsigned int template_id, void *msg, size
 int fc_dl_add_claim(struct fc_dl_builder *b, struct fc_dl_clue_claimed *claim,
 		    const struct fc_dl_contender *contenders);
 
+/* fc_dl_add_position() beyond its inline case (downlink.c). */
+int fc__dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p);
+
 /*
  * Appends one position (state), extending the POSITIONS message just before it or opening a
- * new one. Returns 0 or -ENOSPC (the packet is unchanged).
+ * new one. Returns 0 or -ENOSPC (the packet is unchanged). The common case is inline, as TX
+ * adds one position per moved player: one more entry in the open POSITIONS message; a new
+ * message or a full packet is the out-of-line function's.
  */
-int fc_dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p);
+static inline int
+fc_dl_add_position(struct fc_dl_builder *b, const struct fc_dl_position *p)
+{
+	/*
+	 * The open POSITIONS message is the packet's last (any other message closes it), so its
+	 * length is len - pos_off and its count follows from that: written, not read back. Its
+	 * limits (count and length below 0xFFFF) cannot be reached in a packet of at most
+	 * FC_WIRE_MAX_PAYLOAD bytes, the builder's cap.
+	 */
+	static_assert(FC_WIRE_MAX_PAYLOAD + sizeof(struct fc_dl_position) < UINT16_MAX,
+		      "a POSITIONS message in a packet never reaches its count or length limits");
+	if (b->pos_off != 0 && sizeof(*p) <= fc_dl_room(b)) {
+		uint8_t *m = b->buf + b->pos_off;
+		uint16_t len, count;
+
+		memcpy(b->buf + b->len, p, sizeof(*p));
+		b->len = (uint16_t)(b->len + sizeof(*p));
+		len = (uint16_t)(b->len - b->pos_off);
+		count = (uint16_t)((len - sizeof(struct fc_dl_positions)) / sizeof(*p));
+		memcpy(m + offsetof(struct fc_dl_positions, h.length), &len, sizeof(len));
+		memcpy(m + offsetof(struct fc_dl_positions, count), &count, sizeof(count));
+		return 0;
+	}
+	return fc__dl_add_position(b, p);
+}
 
 /*
  * Appends an already-encoded message (its header included), as the retransmit service does

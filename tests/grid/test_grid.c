@@ -246,6 +246,33 @@ Test(owner_state, reused_dirty_list_is_reported_lost)
 	state_free(o);
 }
 
+/* TX marks the dirty players in its bitmap straight from the list: the same players. */
+Test(owner_state, dirty_mark_sets_the_bits_dirty_read_lists)
+{
+	struct fc_owner_state *o = state_new(200);
+	uint64_t bits[4] = { 0 }, want[4] = { 0 };
+	uint16_t out[200];
+	struct fc_fix_rec r;
+	int32_t n;
+
+	for (uint32_t i = 0; i < 60; i++) {
+		r = fix((uint16_t)((i * 37) % 200), 100 + i, i + 1, 0, 5);
+		fc_owner_apply(o, &r);
+	}
+	n = fc_owner_dirty_read(o, 5, out);
+	cr_assert_gt(n, 0);
+	for (int32_t i = 0; i < n; i++)
+		want[out[i] >> 6] |= UINT64_C(1) << (out[i] & 63);
+	cr_assert_eq(fc_owner_dirty_mark(o, 5, bits), n);
+	cr_assert_arr_eq(bits, want, sizeof(bits));
+	/* Empty for a tick nobody touched; -1 once the list was reused, as dirty_read says. */
+	cr_assert_eq(fc_owner_dirty_mark(o, 6, bits), 0);
+	r = fix(1, 1000, 1000, 0, 5 + FC_GRID_DIRTY_TICKS);
+	fc_owner_apply(o, &r);
+	cr_assert_eq(fc_owner_dirty_mark(o, 5, bits), -1);
+	state_free(o);
+}
+
 /* Invariant 4: a reader spinning on a candidate never blocks the writer nor sees it torn. */
 struct race {
 	struct fc_owner_state *o;

@@ -208,6 +208,51 @@ Test(pkt, downlink_headers_are_valid_ipv4_udp_multicast)
 	cr_assert_eq(i.payload_len, 57);
 }
 
+/* The fast UDP checksum gives DPDK's 16 bits for every length and content a datagram has. */
+Test(pkt, udp_checksum_is_dpdks_bit_for_bit)
+{
+	static uint8_t f[FC_PKT_HDR_LEN + 1400];
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(f + 14);
+	uint64_t x = 0x9E3779B97F4A7C15u;
+	unsigned int ones = 0;
+
+	for (unsigned int len = 0; len <= 1400; len++) {
+		for (unsigned int k = 0; k < 4; k++) {
+			uint16_t want, got;
+
+			/* Random bytes, all 0xFF (sums of negative zero), all 0x00, or random
+			 * but for a last word that makes the sum 0xFFFF: a checksum of 0, sent as
+			 * 0xFFFF (RFC 768). */
+			for (unsigned int i = 0; i < len; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				f[FC_PKT_HDR_LEN + i] = k == 1 ? 0xFF : k == 2 ? 0x00 : (uint8_t)x;
+			}
+			if (k == 3 && len >= 2 && len % 2 == 0) {
+				uint16_t w = 0, c0;
+
+				memcpy(f + FC_PKT_HDR_LEN + len - 2, &w, 2);
+				fc_pkt_write_headers(f, &T, NULL, 0xEFC00001u + k,
+						     (uint16_t)(47480 + len), (uint16_t)len);
+				f[40] = f[41] = 0;
+				c0 = rte_ipv4_udptcp_cksum(ip, f + 34); /* ~fold(sum without w) */
+				w = c0 == 0xFFFF ? 0 : c0;              /* fold(sum + w) = 0xFFFF */
+				memcpy(f + FC_PKT_HDR_LEN + len - 2, &w, 2);
+			}
+			fc_pkt_write_headers(f, &T, NULL, 0xEFC00001u + k, (uint16_t)(47480 + len),
+					     (uint16_t)len);
+			memcpy(&got, f + 40, 2);
+			f[40] = f[41] = 0;
+			want = rte_ipv4_udptcp_cksum(ip, f + 34);
+			cr_assert_eq(got, want, "len %u, pattern %u: %04x, DPDK %04x", len, k, got,
+				     want);
+			ones += got == 0xFFFF;
+		}
+	}
+	cr_log_info("%u checksums were 0xFFFF", ones);
+}
+
 Test(pkt, verdict_names_are_distinct)
 {
 	for (int a = 0; a < FC_PKT__COUNT; a++)
