@@ -60,7 +60,7 @@ struct fc_owner_stats {
 	uint64_t watermarks;
 	uint64_t clue_fixes;      /* fixes presented to this owner's clues */
 	uint64_t qualifying;      /* of which became or improved a contender */
-	uint64_t implausible;     /* fixes near a clue flagged as an impossible speed */
+	uint64_t implausible;     /* fixes flagged as an impossible speed (with a game) */
 	uint64_t claims;          /* clues decided here */
 	uint64_t reopened;        /* respawning clues reopened here */
 	uint64_t claims_held;     /* times the claim ring was full: done held back, nothing lost */

@@ -8,35 +8,39 @@
 
 #include "fc_owner.h"
 
-/* Presents a fix to the clues of its shard that this owner is home to (the game). */
+/*
+ * The game's view of a fix (docs/game.md 4): every fix of the owner's shards, near a clue or
+ * not, is judged against the player's plausibility reference and keeps it fresh, so that a
+ * player who jumps into a clue's disc from anywhere on this owner's part of the floor is judged
+ * against where they really were last, not against their last visit to a clue. Then, while the
+ * round runs, the fix goes to the clues of its shard that this owner is home to.
+ */
 static inline void
-to_clues(struct fc_owner *o, const struct fc_fix_rec *rec)
+to_game(struct fc_owner *o, const struct fc_fix_rec *rec)
 {
 	const struct fc_disc_index *ix = o->discs;
-	uint32_t shard = fc_geom_shard_of(o->geom, rec->x_mm, rec->y_mm);
-	struct fc_game_fix f;
-	bool checked = false, plausible = true;
+	uint32_t shard;
+	struct fc_game_fix f = {
+		.meas_ns = rec->meas_ns,
+		.x_mm = rec->x_mm,
+		.y_mm = rec->y_mm,
+		.fix_seq = rec->fix_seq,
+		.player = rec->player,
+		.team = o->team[rec->player],
+		.err_mm = rec->err_mm,
+	};
+	bool plausible = fc_arbiter_plausible(o->arb, &f);
 
+	o->st.implausible += !plausible;
+	if (!o->round_running)
+		return;
+	shard = fc_geom_shard_of(o->geom, rec->x_mm, rec->y_mm);
 	for (uint32_t k = ix->first[shard]; k < ix->first[shard + 1]; k++) {
 		const struct fc_disc *d = &ix->disc[k];
 		enum fc_arbiter_outcome out;
 
 		if (d->owner != o->index || !fc_disc_contains(d, rec->x_mm, rec->y_mm))
 			continue;
-		if (!checked) {
-			f = (struct fc_game_fix){
-				.meas_ns = rec->meas_ns,
-				.x_mm = rec->x_mm,
-				.y_mm = rec->y_mm,
-				.fix_seq = rec->fix_seq,
-				.player = rec->player,
-				.team = o->team[rec->player],
-				.err_mm = rec->err_mm,
-			};
-			plausible = fc_arbiter_plausible(o->arb, &f);
-			o->st.implausible += !plausible;
-			checked = true;
-		}
 		o->st.clue_fixes++;
 		out = fc_arbiter_fix(o->arb, d->clue_idx, &f, plausible);
 		o->st.qualifying +=
@@ -275,12 +279,12 @@ apply_run(struct fc_owner *o, uint32_t r, const struct fc_fix_rec *rec, unsigned
 				o->st.watermarks++;
 				continue;
 			}
-			if (o->arb != NULL && o->round_running)
-				to_clues(o, rec);
+			if (o->arb != NULL)
+				to_game(o, rec);
 			continue; /* FC_REC_CLUE_FIX: for the game only */
 		}
-		if (o->arb != NULL && o->round_running)
-			to_clues(o, rec);
+		if (o->arb != NULL)
+			to_game(o, rec);
 		switch (fc_owner_apply(&o->state, rec)) {
 		case FC_APPLY_NEWER:
 			o->st.applied++;

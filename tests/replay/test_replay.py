@@ -9,6 +9,8 @@ the output decoded by an independent decoder (decode_capture, on ref_codec).
   test_replay.py FLOORD refusals      bad configuration and layouts fail before any packet
   test_replay.py FLOORD hotspot       64 players step onto one clue in one tick: one award, 63
                                       contenders listed, nothing dropped
+  test_replay.py FLOORD teleport      a tag jumping into a clue's disc is implausible, whatever
+                                      it did before: it does not win the clue
   test_replay.py FLOORD respawn       a respawning clue is awarded, reopened and awarded again
   test_replay.py FLOORD claims        the game: players converge on a clue on the border of two
                                       owners' stripes; one award to the player an independent
@@ -379,45 +381,16 @@ settle_ms = 100
 """
 
 
-def hotspot_capture(path, roster, keys, players=96, crowd=64, seconds=3.0):
-    """96 players at 20 Hz through 2 gateways; players 0..63 stand 150..170 mm from the clue
-    and all step into its 100 mm disc within the same tick (1.010..1.042 s), then stay; the
-    others stand far away. Returns (fixes sent, the reference's (winner, contenders in rank
-    order)): the earliest (time, distance, player) wins."""
-    import math
-
+def write_fix_capture(path, keys, fixes, seconds, start_ns=1767225600_000_000_000):
+    """fixes: {0: [(t_us, record)], 1: [...]}, what the first two gateways of keys heard. Each
+    sends a batch every 25 ms (the second 12.5 ms later) of the fixes measured since its last,
+    captured 300 us after; writes the capture; returns the fixes sent."""
     import fcpcap
     import ref_codec as rc
 
     keys_by_gw = harness.mkcapture.load_keys(keys)
     gws = sorted(keys_by_gw)[:2]
-    tag = {p: t for t, p, _, _ in harness.mkcapture.load_roster(roster)}
-    start_ns = 1767225600_000_000_000
-    cx, cy = 10240, 5120
-
-    def fix_times(p):
-        step = 1_010_000 + p * 500 if p < crowd else 1_000_000 + p * 300
-        t = step - 50_000 * (step // 50_000)
-        while t < seconds * 1e6:
-            yield t, t >= step
-            t += 50_000
-
-    fixes = {g: [] for g in range(2)}
-    firsts = []
-    for p in range(players):
-        a = 2 * math.pi * p / crowd
-        for k, (t, inside) in enumerate(fix_times(p)):
-            if p >= crowd:
-                x, y = 2000 + 100 * p, 2000
-            else:
-                r = (40 + p % 50) if inside else (150 + p % 5 * 5)
-                x, y = cx + round(r * math.cos(a)), cy + round(r * math.sin(a))
-            if inside and p < crowd and not any(f[2] == p for f in firsts):
-                firsts.append((t, round(math.hypot(x - cx, y - cy)), p))
-            fixes[p % 2].append((t, dict(tag_id=tag[p], x_mm=x, y_mm=y, z_mm=1100, err_mm=20,
-                                         quality=90, flags=0x02, fix_seq=k + 1)))
-    frames = []
-    n_fixes = 0
+    frames, n_fixes = [], 0
     for g, gw in enumerate(gws):
         kid, alg, key = keys_by_gw[gw][0]
         recs = sorted(fixes[g], key=lambda f: f[0])
@@ -444,6 +417,41 @@ def hotspot_capture(path, roster, keys, players=96, crowd=64, seconds=3.0):
                 send += 25_000
     frames.sort(key=lambda f: f[0])
     fcpcap.write_pcap(path, frames)
+    return n_fixes
+
+
+def hotspot_capture(path, roster, keys, players=96, crowd=64, seconds=3.0):
+    """96 players at 20 Hz through 2 gateways; players 0..63 stand 150..170 mm from the clue
+    and all step into its 100 mm disc within the same tick (1.010..1.042 s), then stay; the
+    others stand far away. Returns (fixes sent, the reference's (winner, contenders in rank
+    order)): the earliest (time, distance, player) wins."""
+    import math
+
+    tag = {p: t for t, p, _, _ in harness.mkcapture.load_roster(roster)}
+    cx, cy = 10240, 5120
+
+    def fix_times(p):
+        step = 1_010_000 + p * 500 if p < crowd else 1_000_000 + p * 300
+        t = step - 50_000 * (step // 50_000)
+        while t < seconds * 1e6:
+            yield t, t >= step
+            t += 50_000
+
+    fixes = {g: [] for g in range(2)}
+    firsts = []
+    for p in range(players):
+        a = 2 * math.pi * p / crowd
+        for k, (t, inside) in enumerate(fix_times(p)):
+            if p >= crowd:
+                x, y = 2000 + 100 * p, 2000
+            else:
+                r = (40 + p % 50) if inside else (150 + p % 5 * 5)
+                x, y = cx + round(r * math.cos(a)), cy + round(r * math.sin(a))
+            if inside and p < crowd and not any(f[2] == p for f in firsts):
+                firsts.append((t, round(math.hypot(x - cx, y - cy)), p))
+            fixes[p % 2].append((t, dict(tag_id=tag[p], x_mm=x, y_mm=y, z_mm=1100, err_mm=20,
+                                         quality=90, flags=0x02, fix_seq=k + 1)))
+    n_fixes = write_fix_capture(path, keys, fixes, seconds)
     firsts.sort()
     return n_fixes, firsts
 
@@ -491,6 +499,68 @@ def hotspot(floord, work, ok):
             ref = (name, frames)
         else:
             ok(frames == ref[1], f"{name}: byte-identical to {ref[0]}")
+
+
+TELEPORT_LAYOUT = """# tests/replay teleport: one clue, far from where player 0 walks
+policy = distance
+settle_ms = 100
+max_speed_mps = 8
+1,15000,5120,100,50
+"""
+
+
+def teleport(floord, work, ok):
+    """A tag that jumps 4.3 m into a clue's disc (a spoof, or a tag thrown across the floor)
+    never claims it before a walk could have brought it there: player 0 walks around (18, 2) m,
+    far from every clue, then at 2.0 s its fixes are at the clue (15, 5.12) m; player 1 walks in
+    from 1 m away and reaches it at 2.3 s. Player 1 wins; player 0's first 0.5 s at the clue are
+    implausible (4.3 m at 8 m/s). Before references were kept fresh on every fix, player 0's
+    first fix at the clue was its first near a clue, so plausible: it won. Both places are on
+    the same owner's stripe in every layout here: a jump across owners is judged against the
+    player's last fix on the clue owner's stripe (docs/game.md 4)."""
+    fx = os.path.join(work, "fixtures")
+    os.makedirs(fx, exist_ok=True)
+    harness.mkcapture.main(["--write-fixtures", fx, "--players", "4", "--gateways", "2"])
+    roster, keys = os.path.join(fx, "roster.csv"), os.path.join(fx, "gateways.keys")
+    tag = {p: t for t, p, _, _ in harness.mkcapture.load_roster(roster)}
+    cx, cy, seconds = 15000, 5120, 4.0
+    fixes = {0: [], 1: []}
+    for k in range(int(seconds * 20)):
+        t = k * 50_000 + 1_000
+        if t < 2_000_000:  # player 0: walking slowly around (18, 2) m
+            x0, y0 = 18000 + (k % 10) * 20, 2000
+        else:  # then, at once, on the clue: 4.3 m in 50 ms
+            x0, y0 = cx + 10, cy
+        f = min(t, 2_300_000) / 2_300_000  # player 1: from 1 m left of the clue
+        x1, y1 = cx - 1000 + round(960 * f), cy
+        for g, (p, x, y) in enumerate(((0, x0, y0), (1, x1, y1))):
+            fixes[g].append((t + g * 300, dict(tag_id=tag[p], x_mm=x, y_mm=y, z_mm=1100,
+                                               err_mm=20, quality=90, flags=0x02,
+                                               fix_seq=k + 1)))
+    cap = os.path.join(work, "teleport.pcap")
+    n_fixes = write_fix_capture(cap, keys, fixes, seconds)
+    layout = os.path.join(work, "teleport.layout")
+    with open(layout, "w") as f:
+        f.write(TELEPORT_LAYOUT)
+    split = harness.split_by_gateway(cap, 2, os.path.join(work, "teleport.q"))
+    for name in ("rtc", "2rx-2owners"):
+        floor = os.path.join(work, f"teleport-{name}.ini")
+        nq = game_floor(floor, roster, keys, layout, name)
+        out = os.path.join(work, f"teleport-{name}.out.pcap")
+        _, rep, _ = harness.run_floord(floord, floor, [cap] if nq == 1 else split, out, work,
+                                       "teleport-" + name)
+        s, _ = harness.decode(out)
+        cl = s["final_state"]["claims"]
+        ok(len(cl) == 1 and cl[0]["winner"] == 1,
+           f"{name}: the player who walked in wins, not the one who jumped in", cl)
+        # at the clue from 2.00 s: 4.3 m from the last plausible fix at 1.95 s needs
+        # (4320 - 4 * 28) / 8 mm/ms = 0.53 s; 20 fixes a second
+        ok(rep["game"]["implausible"] >= 10,
+           f"{name}: the jumping tag's fixes were flagged implausible", rep["game"])
+        ok(rep["owners"]["applied"] + rep["owners"]["older"] + rep["owners"]["duplicates"]
+           == n_fixes and rep["drops"]["total"] == 0,
+           f"{name}: the flagged fixes still moved the player on the map (positions are not "
+           "the game's business)", rep["owners"])
 
 
 def claims_setup(work, players=96, seconds=6, seed=5):
@@ -1067,7 +1137,7 @@ def main(argv):
     ok = Checks()
     with tempfile.TemporaryDirectory(prefix=f"fc-replay-{what}-") as work:
         {"game": game, "layouts": layouts, "hostile": hostile, "refusals": refusals,
-         "claims": claims, "respawn": respawn, "hotspot": hotspot,
+         "claims": claims, "respawn": respawn, "hotspot": hotspot, "teleport": teleport,
          "recovery": recovery, "skew": skew, "retransmit": retransmit,
          "control": lambda f, w, o: control(f, w, o, argv[3]),
          # the same on 2 RX x 2 owners: every RX's tag cache and the stripe-border routing of
