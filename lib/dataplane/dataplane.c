@@ -626,11 +626,9 @@ setup_tx(struct fc_dataplane *dp, char *err, size_t len)
 	tx->want_words = (dp->n_players + 63) / 64;
 	tx->want = rte_zmalloc_socket("fc_tx_want", (tx->want_words + 1) * sizeof(uint64_t),
 				      RTE_CACHE_LINE_SIZE, sock);
-	tx->tmp = rte_zmalloc_socket("fc_tx_tmp", (dp->n_players + 1) * sizeof(uint16_t),
-				     RTE_CACHE_LINE_SIZE, sock);
 	tx->sent = rte_zmalloc_socket("fc_tx_sent", (dp->n_players + 1) * sizeof(*tx->sent),
 				      RTE_CACHE_LINE_SIZE, sock);
-	if (tx->want == NULL || tx->tmp == NULL || tx->sent == NULL)
+	if (tx->want == NULL || tx->sent == NULL)
 		goto nomem;
 	tx->team = dp->team;
 	tx->cmds = dp->cmds; /* floorctl's commands; roster ones also without a layout */
@@ -879,7 +877,6 @@ fc_dataplane_free(struct fc_dataplane *dp)
 	rte_free(dp->team);
 	if (dp->tx != NULL) {
 		rte_free(dp->tx->want);
-		rte_free(dp->tx->tmp);
 		rte_free(dp->tx->sent);
 		rte_free(dp->tx->score);
 		rte_free(dp->tx->team_score);

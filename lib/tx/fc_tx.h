@@ -149,7 +149,6 @@ struct fc_tx {
 	struct fc_tx_player *sent; /* n_players */
 	uint64_t *want;            /* bitmap of the players to look at this tick */
 	uint32_t want_words;
-	uint16_t *tmp; /* n_players: one owner's dirty list */
 
 	/* the game: NULL layout = positions only */
 	const struct fc_game_layout *layout;
