@@ -129,6 +129,13 @@ import sys
 import tempfile
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "live"))
+sys.path.insert(0, os.path.join(HERE, "..", "replay"))
+sys.path.insert(0, os.path.join(HERE, "..", "wire"))
+import harness  # noqa: E402
+from test_live import stop_proc, tail  # noqa: E402  (the live test's process helpers)
+
 SKIP, FAIL = 77, 1
 
 FLOORD_IP, GW_IP, CON_A_IP, CON_B_IP, PREFIX_LEN = (
@@ -508,30 +515,6 @@ class LineReader:
         return True
 
 
-def stop_proc(p, name, problems, sig=signal.SIGTERM, wait=5):
-    if p is None or p.poll() is not None:
-        return
-    try:
-        p.send_signal(sig)
-        p.wait(timeout=wait)
-    except subprocess.TimeoutExpired:
-        problems.append(f"{name} (pid {p.pid}) ignored {signal.Signals(sig).name}: killed")
-        p.kill()
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            problems.append(f"{name} (pid {p.pid}) survived SIGKILL")
-
-
-def tail(path, n=25):
-    try:
-        with open(path, errors="replace") as f:
-            lines = f.read().splitlines()
-        return "\n".join("    | " + x for x in lines[-n:])
-    except OSError as e:
-        return f"    | ({e})"
-
-
 def load_json(path, what):
     try:
         with open(path) as f:
@@ -666,25 +649,10 @@ def check_report(c, rep, summ):
     log("floord's live report against floorgen's summary:")
     c("report: mode live", rep.get("mode") == "live", repr(rep.get("mode")))
     exp = summ["expected_counters"]
-    bad = []
-    for counter, n in sorted(exp.items()):
-        section, _, reason = counter.partition(".")
-        if section in ("net", "uplink", "pipeline"):
-            got = rep["drops"][section][reason]
-        elif section == "owners":
-            got = rep["owners"][reason]
-        elif counter == "frames_accepted":
-            got = rep["rx"]["gw_frames"]
-        elif counter == "fix_records":
-            got = rep["rx"]["fixes"]
-        else:
-            continue
-        if got != n:
-            bad.append(f"{counter}: expected {n}, floord {got}")
+    bad, others = harness.counter_mismatches(summ, rep)
     c(f"every expected counter ({', '.join(f'{k} {v}' for k, v in sorted(exp.items()))})",
       not bad, "; ".join(bad))
-    others = {f"{s}.{r}": v for s in ("uplink", "pipeline") for r, v in rep["drops"][s].items()
-              if v and f"{s}.{r}" not in exp}
+    others = {k: v for k, v in others.items() if not k.startswith("net.")}
     c("no uplink or pipeline drop that the summary did not expect", not others, str(others))
     net = {r: v for r, v in rep["drops"]["net"].items() if v}
     c("net drops: only not_udp (the subscribers' IGMP reports, flooded by the bridge)",

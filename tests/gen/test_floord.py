@@ -86,25 +86,9 @@ reorder_window_ms = 200
 
 
 def compare(ok, summ, rep, what):
-    exp = summ["expected_counters"]
-    bad = []
-    for counter, n in sorted(exp.items()):
-        section, _, reason = counter.partition(".")
-        if section in ("net", "uplink", "pipeline"):
-            got = rep["drops"][section][reason]
-        elif section == "owners":
-            got = rep["owners"][reason]
-        elif counter == "frames_accepted":
-            got = rep["rx"]["gw_frames"]
-        elif counter == "fix_records":
-            got = rep["rx"]["fixes"]
-        else:
-            continue
-        if got != n:
-            bad.append(f"{counter}: expected {n}, floord {got}")
-    ok(not bad, f"{what}: floord counted every expected counter ({len(exp)})", bad)
-    others = {f"{sec}.{r}": v for sec in ("net", "uplink", "pipeline")
-              for r, v in rep["drops"][sec].items() if v and f"{sec}.{r}" not in exp}
+    bad, others = harness.counter_mismatches(summ, rep)
+    ok(not bad, f"{what}: floord counted every expected counter "
+       f"({len(summ['expected_counters'])})", bad)
     ok(not others, f"{what}: no drop counted that was not expected", others)
 
 

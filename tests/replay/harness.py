@@ -134,6 +134,31 @@ def make_capture(workdir, name, players=20, gateways=2, seconds=3.0, scenario="n
         return cap, roster, keys, json.load(f)
 
 
+def counter_mismatches(summary, report):
+    """floorgen's (or mkcapture's) expected_counters against floord's JSON report: returns
+    (["counter: expected N, floord M", ...], {"section.reason": n} for every drop floord
+    counted that the summary does not expect)."""
+    exp = summary["expected_counters"]
+    bad = []
+    for counter, n in sorted(exp.items()):
+        section, _, reason = counter.partition(".")
+        if section in ("net", "uplink", "pipeline"):
+            got = report["drops"][section][reason]
+        elif section == "owners":
+            got = report["owners"][reason]
+        elif counter == "frames_accepted":
+            got = report["rx"]["gw_frames"]
+        elif counter == "fix_records":
+            got = report["rx"]["fixes"]
+        else:
+            continue
+        if got != n:
+            bad.append(f"{counter}: expected {n}, floord {got}")
+    others = {f"{sec}.{r}": v for sec in ("net", "uplink", "pipeline")
+              for r, v in report["drops"][sec].items() if v and f"{sec}.{r}" not in exp}
+    return bad, others
+
+
 def decode(out):
     summary, frames = decode_capture.decode_file(out)
     return summary, frames
