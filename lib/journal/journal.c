@@ -311,10 +311,14 @@ commit(struct fc_journal *j, uint64_t batch)
 	atomic_fetch_add_explicit(&j->st_records, batch, memory_order_relaxed);
 	if (batch > atomic_load_explicit(&j->st_max_batch, memory_order_relaxed))
 		atomic_store_explicit(&j->st_max_batch, batch, memory_order_relaxed);
+	/*
+	 * The seq first: whoever sees its ticket durable (acquire) must also see a durable_seq
+	 * that covers it, or a caller checking both can find its own record not yet durable.
+	 */
+	atomic_store_explicit(&j->durable_seq, j->next_seq - 1, memory_order_release);
 	for (unsigned int i = 0; i < j->n_rings; i++)
 		atomic_store_explicit(&j->rings[i].durable, j->rings[i].taken,
 				      memory_order_release);
-	atomic_store_explicit(&j->durable_seq, j->next_seq - 1, memory_order_release);
 	return 0;
 }
 
