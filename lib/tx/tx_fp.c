@@ -351,21 +351,26 @@ snap_position(struct snap *sn, const struct fc_dl_position *dp)
 	return true;
 }
 
-/* Clue i of the layout as subscribers are told it (CLUE_STATE). */
+/* A clue as subscribers are told it (CLUE_STATE), in the given state. */
 static void
-clue_state(const struct fc_tx *tx, uint32_t i, struct fc_dl_clue_state *cs)
+clue_msg(const struct fc_game_clue *c, uint8_t state, uint16_t winner, struct fc_dl_clue_state *cs)
 {
-	const struct fc_game_clue *c = &tx->layout->clues[i];
-
 	*cs = (struct fc_dl_clue_state){
 		.clue_id = c->clue_id,
 		.points = c->points,
 		.x_cm = to_cm(c->x_mm),
 		.y_cm = to_cm(c->y_mm),
 		.radius_mm = (uint16_t)(c->radius_mm > UINT16_MAX ? UINT16_MAX : c->radius_mm),
-		.state = tx->clue[i].state,
-		.winner = tx->clue[i].winner,
+		.state = state,
+		.winner = winner,
 	};
+}
+
+/* Clue i of the round's layout, in its state now. */
+static void
+clue_state(const struct fc_tx *tx, uint32_t i, struct fc_dl_clue_state *cs)
+{
+	clue_msg(&tx->layout->clues[i], tx->clue[i].state, tx->clue[i].winner, cs);
 }
 
 /* One pass over the image; returns the number of parts, or 0 if a packet could not be had. */
@@ -498,6 +503,34 @@ emit_reopen(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, ui
 	clue_state(tx, idx, &cs);
 	event_add(tx, p, tick, send_ns, FC_DL_T_CLUE_STATE, &cs, sizeof(cs), NULL);
 	tx->st.reopened++;
+}
+
+/*
+ * A round start restates the clues as events (docs/protocol.md section 4.7), so that a
+ * subscriber following channel 0 plays the new round on the right clues without waiting for
+ * the snapshot loop: every clue of the round's layout, OPEN, then every clue of the previous
+ * round's layout that is not in it, HIDDEN.
+ */
+static void
+emit_round_clues(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns,
+		 const struct fc_game_layout *before)
+{
+	struct fc_dl_clue_state cs;
+
+	for (uint32_t i = 0; i < tx->layout->n_clues; i++) {
+		clue_state(tx, i, &cs);
+		event_add(tx, p, tick, send_ns, FC_DL_T_CLUE_STATE, &cs, sizeof(cs), NULL);
+	}
+	if (before == NULL || before == tx->layout)
+		return;
+	for (uint32_t i = 0; i < before->n_clues; i++) {
+		const struct fc_game_clue *c = &before->clues[i];
+
+		if (fc_game_layout_find(tx->layout, c->clue_id) >= 0)
+			continue;
+		clue_msg(c, FC_CLUE_HIDDEN, FC_PLAYER_NONE, &cs);
+		event_add(tx, p, tick, send_ns, FC_DL_T_CLUE_STATE, &cs, sizeof(cs), NULL);
+	}
 }
 
 /* Is this claim on disk (or is there no journal)? */
@@ -755,6 +788,7 @@ apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
 	while (tx->cmds != NULL && rte_ring_dequeue_elem(tx->cmds, &c, sizeof(c)) == 0) {
 		uint8_t s = tx->round_state, next = s;
 		struct fc_dl_command_echo ce = { .cmd_seq = c.cmd_seq, .command = c.code };
+		const struct fc_game_layout *before = tx->layout;
 		bool round_cmd = true;
 		const char *text = NULL;
 
@@ -819,6 +853,8 @@ apply_commands(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns)
 					  sizeof(eor), NULL);
 			}
 			emit_round(tx, p, tick, send_ns, next);
+			if (c.code == FC_CMD_ROUND_START)
+				emit_round_clues(tx, p, tick, send_ns, before);
 		}
 		tx->st.commands++;
 		any = true;

@@ -889,6 +889,18 @@ def control(floord, work, ok, floorctl, lay="rx+owner/tx"):
     last = s.get("last_snapshot") or {}
     ok(sorted(int(c) for c in last.get("clues", {})) == [7, 8],
        "the snapshot loop lists the loaded layout's clues", last.get("clues"))
+    # A subscriber that only follows channel 0's events sees the same: each round start
+    # restates its clues (OPEN) and hides the previous layout's that left (HIDDEN).
+    clues = {int(k): (c.get("state"), c.get("winner")) for k, c in st["clues"].items()}
+    w7 = r2[0]["winner"] if r2 else None
+    ok(clues == {1: (2, 0xFFFF), 2: (2, 0xFFFF), 7: (1, w7), 8: (0, 0xFFFF)},
+       "events alone: round 2's clues 7 (claimed) and 8 (open); round 1's clues 1 and 2 hidden, "
+       "not left claimed", clues)
+    ok(st["events_by_kind"].get("CLUE_STATE") == 2 + 4,
+       "CLUE_STATE events: round 1's start restates its 2 clues, round 2's its 2 and hides 2",
+       st["events_by_kind"])
+    ok(st["clues"].get("7", {}).get("x_cm") == 1024 and st["clues"].get("8", {}).get("points") == 5,
+       "the round start's CLUE_STATEs carry the loaded layout's positions and points", st["clues"])
 
     # Roster: the added tag's fixes count as unknown_tag up to the tick its add was applied in,
     # the removed tag's after the tick its remove was applied in; nothing else is unknown.
