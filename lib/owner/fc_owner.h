@@ -37,7 +37,7 @@ struct fc_claim_ev {
 	uint64_t layout_gen; /* the layout the arbiter played: its clue_idx is in that layout */
 	uint32_t reopen;     /* not a claim: the clue respawned (claim: clue_id, clue_idx and
 			      * deadline_ns = the moment it reopened; nothing to journal) */
-	uint32_t reserved;
+	uint32_t round_id;   /* the round the arbiter played */
 	struct fc_game_claim claim;
 };
 

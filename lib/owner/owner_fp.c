@@ -115,7 +115,8 @@ reopen(struct fc_owner *o, uint64_t until, uint64_t tick)
 		fc_arbiter_clue_info(o->arb, idx[k], &info);
 		o->held[k] = (struct fc_claim_ev){ .tick = tick,
 						   .layout_gen = o->layout_gen,
-						   .reopen = 1 };
+						   .reopen = 1,
+						   .round_id = o->round_id };
 		o->held[k].claim.clue_idx = idx[k];
 		o->held[k].claim.clue_id = o->layout->clues[idx[k]].clue_id;
 		o->held[k].claim.deadline_ns = info.open_ns;
@@ -189,7 +190,8 @@ decide(struct fc_owner *o, uint64_t until, uint64_t tick)
 			n = fc_arbiter_decide_until(o->arb, until, c, FC_OWNER_CLAIMS);
 			for (k = 0; k < n; k++) {
 				o->held[k] = (struct fc_claim_ev){ .tick = tick,
-								   .layout_gen = o->layout_gen };
+								   .layout_gen = o->layout_gen,
+								   .round_id = o->round_id };
 				o->held[k].claim = c[k];
 			}
 			o->st.claims += n;

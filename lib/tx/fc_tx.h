@@ -114,7 +114,7 @@ struct fc_tx_stats {
 	uint64_t reopened;      /* CLUE_STATE events of respawning clues reopened */
 	uint64_t claims_asap;   /* of which announced as soon as durable, before their tick's end */
 	struct fc_hist claim_tsc; /* asap: end of the settle window -> handed to the NIC, cycles */
-	uint64_t stale_claims;    /* decided on a layout the round no longer plays: not announced */
+	uint64_t stale_claims;    /* decided in a round no longer played: not announced */
 };
 
 /* What subscribers have been told of a clue. */

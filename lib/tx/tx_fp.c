@@ -608,8 +608,14 @@ emit_claims(struct fc_tx *tx, struct pkt *p, uint64_t tick, uint64_t send_ns, ui
 				best = &tx->pending[i];
 		if (best == NULL)
 			return any;
-		if (unlikely(best->layout_gen != tx->layout_gen)) {
-			/* decided on the layout of a round that has since given way to a new one */
+		if (unlikely(best->layout_gen != tx->layout_gen ||
+			     best->round_id != tx->round_id)) {
+			/*
+			 * decided in a round that has since given way to a new one (on its layout,
+			 * or by an owner that had not yet seen the round start): it is in the
+			 * journal as that round's award, but neither its clue nor its points
+			 * belong to the round now played.
+			 */
 			tx->st.stale_claims++;
 			*best = tx->pending[--tx->n_pending];
 			continue;
