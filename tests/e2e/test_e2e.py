@@ -500,6 +500,7 @@ class Topology:
         for m, works in (("netem", self.netem_works), ("nft", self.nft_works)):
             if self.loss_via in (m, "auto"):
                 ok, w = works()
+                w = w.rstrip(".")
                 if ok:
                     self.loss_via = m
                     return
@@ -1147,6 +1148,9 @@ def main_test(a):
               (rep["rx"]["gw_frames"], rep["rx"]["fixes"], rep["owners"]["applied"]),
               f"replay {rrep['rx']}, {rrep['owners']}")
         check_subscribers(c, wa, wb, rep)
+        log(f"  info B skipped {sum(wb['counters']['pkt_skipped'])} multicast packets; the loss "
+            f"dropped {(loss or {}).get('dropped')} frames toward B at random (retransmit replies and copies "
+            "of the end of session among them)")
         check_replay(c, wa, wr, summ, "A")
         cr = closest_runner_up(wr)
         if cr:
