@@ -1082,7 +1082,8 @@ fc_tx_linger(struct fc_tx *tx, uint64_t now_ns)
 {
 	const uint64_t gap_ns = (uint64_t)FC_TX_EOS_REPEAT_MS * UINT64_C(1000000);
 
-	/* The end of session again, every FC_TX_EOS_REPEAT_MS from the linger's start. */
+	/* The end of session again: copy k is due k * FC_TX_EOS_REPEAT_MS after the linger's
+	 * start, never earlier; one made late by a stall goes at once, so all fit in the second. */
 	if (tx->eos_next_ns == 0) {
 		tx->eos_next_ns = now_ns + gap_ns;
 	} else if (tx->eos_copies < FC_TX_EOS_REPEATS && now_ns >= tx->eos_next_ns) {
