@@ -12,6 +12,8 @@ PKGS=(
 	clang libclang-rt-14-dev clang-format
 	# tests and benchmarks: namespaces/veth, instruction counts, python helpers
 	iproute2 valgrind python3 python3-nacl
+	# tests/e2e: nft(8) makes B's 10 % downlink loss in the kernel when sch_netem is absent
+	nftables
 	# perf/suite.sh: the redis-based peer and its client library, the plots
 	redis-server libhiredis-dev gnuplot-nox
 	# deploy/ tests: Prometheus text parser, shell lint, systemd-analyze verify

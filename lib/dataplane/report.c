@@ -220,8 +220,9 @@ fc_dataplane_report(const struct fc_dataplane *dp, FILE *out)
 		tx->snapshot_packets);
 	fprintf(out,
 		"               %" PRIu64 " retries, %" PRIu64 " dropped by the NIC, %" PRIu64
-		" without mbuf, %" PRIu64 " full scans\n",
-		tx->tx_retries, tx->tx_drops, tx->alloc_fail, tx->full_scans);
+		" without mbuf, %" PRIu64 " full scans, %" PRIu64
+		" end-of-session copies while lingering\n",
+		tx->tx_retries, tx->tx_drops, tx->alloc_fail, tx->full_scans, tx->eos_repeats);
 	fprintf(out, "  run          %.3f s, %.0f fixes/s applied; peak RSS %" PRIu64 " kB\n",
 		dp->elapsed_ns / 1e9, fixes_per_s(dp, &t), peak_rss_kb());
 	fprintf(out,
@@ -296,9 +297,10 @@ fc_dataplane_report_json(const struct fc_dataplane *dp, FILE *out)
 		", \"positions\": %" PRIu64 ", \"heartbeats\": %" PRIu64 ", \"snapshots\": %" PRIu64
 		", \"snapshot_packets\": %" PRIu64 ", \"tx_retries\": %" PRIu64
 		", \"tx_drops\": %" PRIu64 ", \"alloc_fail\": %" PRIu64 ", \"full_scans\": %" PRIu64
-		"}",
+		", \"eos_repeats\": %" PRIu64 "}",
 		tx->ticks, tx->packets, tx->bytes, tx->positions, tx->heartbeats, tx->snapshots,
-		tx->snapshot_packets, tx->tx_retries, tx->tx_drops, tx->alloc_fail, tx->full_scans);
+		tx->snapshot_packets, tx->tx_retries, tx->tx_drops, tx->alloc_fail, tx->full_scans,
+		tx->eos_repeats);
 	fprintf(out,
 		", \"run\": {\"elapsed_ns\": %" PRIu64
 		", \"fixes_per_s\": %.0f, \"peak_rss_kb\": %" PRIu64 "}",

@@ -35,6 +35,18 @@
 #define FC_TX_RT_BUCKETS 256u  /* requesters' rate windows, by address */
 #define FC_TX_RT_PER_S   50u   /* requests a requester may make a second; twice that: ignored */
 
+/*
+ * Live, the end of session is sent again while floord lingers (fc_tx_linger()): each channel's
+ * end-of-session frame, byte for byte as first sent (the same packet_seq), FC_TX_EOS_REPEATS
+ * more times, FC_TX_EOS_REPEAT_MS apart, all within the linger's second. A subscriber ignores
+ * a packet_seq it has processed (docs/protocol.md section 7 step 3), so the copies are
+ * harmless, and one that lost the first copies on both channels still learns that the
+ * session ended (at 10 % loss, both copies of one send are lost once in a hundred sessions).
+ */
+#define FC_TX_EOS_REPEATS   4u
+#define FC_TX_EOS_REPEAT_MS 200u
+#define FC_TX_EOS_FRAME     96u /* room for an end-of-session frame: 42 + 40 bytes */
+
 struct fc_tx_event {
 	uint64_t seq; /* 0: empty */
 	uint16_t len;
@@ -115,6 +127,7 @@ struct fc_tx_stats {
 	uint64_t claims_asap;   /* of which announced as soon as durable, before their tick's end */
 	struct fc_hist claim_tsc; /* asap: end of the settle window -> handed to the NIC, cycles */
 	uint64_t stale_claims;    /* decided in a round no longer played: not announced */
+	uint64_t eos_repeats;     /* end-of-session copies sent while lingering (both channels) */
 };
 
 /* What subscribers have been told of a clue. */
@@ -188,6 +201,11 @@ struct fc_tx {
 	uint32_t snapshot_id;
 	uint16_t n_out;
 	struct rte_mbuf *out[FC_TX_MAX_BATCH];
+	/* The end of session as sent, per channel, for its copies (fc_tx_linger()). */
+	uint8_t eos_frame[2][FC_TX_EOS_FRAME];
+	uint16_t eos_len[2];  /* the frame's length; 0: none was sent (no mbuf) */
+	uint32_t eos_copies;  /* rounds of copies sent so far */
+	uint64_t eos_next_ns; /* floord's clock: when the next round is due; 0 before the linger */
 
 	struct fc_tx_stats st __rte_cache_aligned;
 } __rte_cache_aligned;
@@ -199,8 +217,11 @@ struct fc_tx {
 bool fc_tx_poll(struct fc_tx *tx);
 
 /*
- * Live, after the end of session: answers the retransmit requests the RX lcores received
- * (fc_rx_linger()), stamped with the session's last tick and now_ns (floord's clock).
+ * Live, after the end of session, called in a loop for as long as floord lingers: answers the
+ * retransmit requests the RX lcores received (fc_rx_linger()), stamped with the session's last
+ * tick and now_ns (floord's clock), and sends the end of session again on each channel,
+ * FC_TX_EOS_REPEATS times, FC_TX_EOS_REPEAT_MS apart from the first call on. Never called in
+ * replay: the replay's output ends with the one end of session per channel.
  */
 void fc_tx_linger(struct fc_tx *tx, uint64_t now_ns);
 

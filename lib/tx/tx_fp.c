@@ -1043,6 +1043,19 @@ emit_tick(struct fc_tx *tx, uint64_t tick)
 	fc_tick_store(&tx->sync->tx.done, tick);
 }
 
+/* The end-of-session frame of channel chan, payload[0, len) with its headers as pkt_send()
+ * writes them, for the copies fc_tx_linger() sends. */
+static void
+eos_keep(struct fc_tx *tx, uint8_t chan, const uint8_t *payload, size_t len)
+{
+	if (FC_PKT_HDR_LEN + len > FC_TX_EOS_FRAME)
+		return;
+	memcpy(tx->eos_frame[chan] + FC_PKT_HDR_LEN, payload, len);
+	fc_pkt_write_headers(tx->eos_frame[chan], &tx->tmpl, NULL, tx->tmpl.group_ip,
+			     tx->tmpl.group_port, (uint16_t)len);
+	tx->eos_len[chan] = (uint16_t)(FC_PKT_HDR_LEN + len);
+}
+
 static void
 emit_end_of_session(struct fc_tx *tx, uint64_t tick)
 {
@@ -1061,18 +1074,65 @@ emit_end_of_session(struct fc_tx *tx, uint64_t tick)
 			pkt_send(tx, &p, FC_DL_CHAN_INCREMENTAL, fc_dl_finish(&p.b));
 	}
 	/* The last packet of each channel (docs/protocol.md section 4.2): part of the last tick,
-	 * sent as it ends, not stamped with the end of a tick that never comes. */
+	 * sent as it ends, not stamped with the end of a tick that never comes. A copy of the
+	 * frame is kept for the repeats while floord lingers (live only). */
 	for (uint8_t chan = FC_DL_CHAN_INCREMENTAL; chan <= FC_DL_CHAN_SNAPSHOT; chan++)
-		if (pkt_begin(tx, &p, chan, tick, send_ns))
-			pkt_send(tx, &p, chan, fc_dl_finish_end_of_session(&p.b));
+		if (pkt_begin(tx, &p, chan, tick, send_ns)) {
+			const size_t len = fc_dl_finish_end_of_session(&p.b);
+
+			eos_keep(tx, chan, p.b.buf, len);
+			pkt_send(tx, &p, chan, len);
+		}
 	send_out(tx);
 	tx->end_tick = tick;
 	fc_tick_store32(&tx->sync->tx.finished, 1);
 }
 
+/*
+ * One round of copies of the end of session: each channel's frame as eos_keep() kept it, the
+ * same bytes (packet_seq included) in a fresh mbuf. They are not new packets of the channel:
+ * pkt_seq does not move, only the packets and bytes handed to the NIC, and eos_repeats.
+ */
+static void
+eos_repeat(struct fc_tx *tx)
+{
+	for (unsigned int chan = 0; chan < 2; chan++) {
+		struct rte_mbuf *m;
+
+		if (tx->eos_len[chan] == 0)
+			continue;
+		if (tx->n_out == FC_TX_MAX_BATCH)
+			send_out(tx);
+		m = rte_pktmbuf_alloc(tx->pool);
+		if (m == NULL) {
+			tx->st.alloc_fail++;
+			continue;
+		}
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), tx->eos_frame[chan], tx->eos_len[chan]);
+		m->data_len = tx->eos_len[chan];
+		m->pkt_len = m->data_len;
+		tx->st.packets++;
+		tx->st.bytes += m->pkt_len;
+		tx->st.eos_repeats++;
+		tx->out[tx->n_out++] = m;
+	}
+	send_out(tx);
+}
+
 void
 fc_tx_linger(struct fc_tx *tx, uint64_t now_ns)
 {
+	const uint64_t gap_ns = (uint64_t)FC_TX_EOS_REPEAT_MS * UINT64_C(1000000);
+
+	/* The end of session again: copy k is due k * FC_TX_EOS_REPEAT_MS after the linger's
+	 * start, never earlier; one made late by a stall goes at once, so all fit in the second. */
+	if (tx->eos_next_ns == 0) {
+		tx->eos_next_ns = now_ns + gap_ns;
+	} else if (tx->eos_copies < FC_TX_EOS_REPEATS && now_ns >= tx->eos_next_ns) {
+		eos_repeat(tx);
+		tx->eos_copies++;
+		tx->eos_next_ns += gap_ns;
+	}
 	if (tx->history == NULL || tx->first == FC_TICK_NONE)
 		return;
 	rt_serve(tx, tx->end_tick, now_ns);

@@ -5,14 +5,15 @@ floorwatch subscribers, one behind 10 % downlink loss; both must end with the sa
 equal to floord's replay of the very frames floorgen sent, with no event lost.
 
   test_e2e.py --floord F --floorgen G --floorwatch W --source-root DIR [--keep]
-              [--loss-via auto|netem|relay] [--loss-through-end] [--drop-end-of-round]
+              [--loss-via auto|netem|nft|relay] [--drop-end-of-round]
+              [--drop-first-end-of-session]
 
 Topology (created here and removed at the end, also on failure; PID = this process's id):
 
   fce2e-PID-floord  fcPIDf  (no IP)        floord, net_af_packet ---- veth --+
   fce2e-PID-gw      fcPIDg  198.18.0.2/24  floorgen --live ------------ veth --+ fce2e-PID-sw:
   fce2e-PID-cona    fcPIDa  198.18.0.3/24  floorwatch A (clean) ------- veth --+ bridge fcPIDbr,
-  fce2e-PID-conb    fcPIDb  198.18.0.4/24  floorwatch B ------- veth, netem --+ no IGMP snooping
+  fce2e-PID-conb    fcPIDb  198.18.0.4/24  floorwatch B -------- veth, loss --+ no IGMP snooping
 
 floord (198.18.0.1) answers no ARP: the gateways' and both consoles' namespaces hold a permanent
 neighbour entry for it (the subscribers' retransmit requests go to it unicast; it replies to the
@@ -20,19 +21,40 @@ request's source MAC and IP). floord has a namespace of its own because net_af_p
 PACKET_FANOUT group id is per namespace (see tests/live/test_live.py). No IPv6, no forwarding,
 no default route, TTL 1: nothing leaves the namespaces. Addresses are in 198.18.0.0/15 only.
 
-Where the loss is. `tc qdisc add dev fcPIDbs root netem loss 10%` on the bridge's port toward B
-(fcPIDbs, in the bridge's namespace). netem works on egress, and that port's egress is exactly
-what the floor sends to B: the multicast downlink (both channels) and floord's unicast
-retransmit replies. B's own requests leave through fcPIDb and are not dropped: the test is about
-a subscriber that loses the downlink, not one that cannot reach floord. (netem on B's own veth
-would drop the requests and none of the downlink.)
+Where the loss is: on the way from the bridge to B, one of three ways (--loss-via; auto, the
+default, takes the first that works here, each tried in a scratch namespace first; naming one
+that does not work skips). The log says which ran ("B's loss: ...") and how much it dropped.
 
-A kernel without sch_netem (CONFIG_NET_SCH_NETEM unset, no module: the development machine's)
-gets the same loss from the test's own relay instead (--loss-via auto, the default; --loss-via
-netem skips there, --loss-via relay forces it): B's veth then ends in a namespace fce2e-PID-loss
-(fcPIDl) whose other veth (fcPIDm) is the bridge's port (fcPIDms), and this script, run there
-with --role relay, copies Ethernet frames between the two AF_PACKET sockets, dropping 10 % of
-those going to B (a seeded draw per frame), none of B's. Same direction, same effect.
+ - netem: `tc qdisc add dev fcPIDbs root netem loss 10%` on the bridge's port toward B (fcPIDbs,
+   in the bridge's namespace). netem works on egress, and that port's egress is exactly what the
+   floor sends to B: the multicast downlink (both channels) and floord's unicast retransmit
+   replies. B's own requests leave through fcPIDb and are not dropped: the test is about a
+   subscriber that loses the downlink, not one that cannot reach floord. (netem on B's own veth
+   would drop the requests and none of the downlink.)
+ - nft: the same drop in the kernel without sch_netem (CONFIG_NET_SCH_NETEM unset, no module:
+   the development machine's), with nf_tables (nft(8), the nftables package). In the bridge's
+   namespace only, a table `bridge fce2e_loss` whose forward chain has one rule:
+   `oifname "fcPIDbs" ip protocol udp counter name to_b numgen random mod 100 < 10
+   counter name dropped drop`. The bridge family's forward hook sees every frame the bridge
+   forwards, once per output port, flooded multicast included, with the port as oifname: so
+   exactly what netem would see on fcPIDbs's egress (the bridge itself has no address and sends
+   nothing). Chosen over a netdev egress hook on fcPIDbs (CONFIG_NETFILTER_EGRESS, kernel 5.16
+   and nft 1.0.1 on) because bridge filtering is older and more widely built; either works here.
+   Limited to IPv4 UDP, which is all the floor sends to B (the downlink and the retransmit
+   replies): ARP (the bridge floods the other hosts' requests) and IGMP are left alone, as they
+   would be on a real floor whose loss is on the wire, not a filter of addresses. The two named
+   counters give what was offered to B and what was dropped (nft -j list table).
+ - relay: the test's own userspace relay, the fallback without either: B's veth then ends in a
+   namespace fce2e-PID-loss (fcPIDl) whose other veth (fcPIDm) is the bridge's port (fcPIDms),
+   and this script, run there with --role relay, copies Ethernet frames between the two
+   AF_PACKET sockets, dropping 10 % of those going to B (a seeded draw per frame), none of B's.
+   Same direction, same effect. It is also the only way to drop chosen packets:
+   --drop-end-of-round and --drop-first-end-of-session (meson test e2e/end_of_session) use it
+   whatever --loss-via says.
+
+However made, the drop count (to the end of session) must be plausible: more than none, and
+between half and twice 10 % of the frames offered to B (some 1300 of them: 130 +- 11 dropped,
+so the bounds are 6 standard deviations away).
 
 The scenario (written here; floorgen's scenario file and floord's [game] layout name the same
 clue file): 60 players of the floorgen test roster, 2 gateways in stripes (x < 10 m, x >= 10 m),
@@ -78,24 +100,32 @@ would let timing decide (the first two points); the others keep the comparison e
 
 Steps: floorwatch A and B start (live, --server floord so they ask for retransmits), floord
 starts live, a listener in A's namespace waits for its first packet, then floorgen --live sends
-the game (also writing --out, exactly what was sent, and --summary); after the pause the loss is
-lifted (see below), floord gets SIGINT, sends the end of session and exits; both floorwatch exit
-at the end of session. Then floord replays floorgen's capture (net_pcap, as tests/replay does)
-and floorwatch --pcap reads its output.
+the game (also writing --out, exactly what was sent, and --summary); after the pause floord gets
+SIGINT, sends the end of session, lingers 1 s and exits; both floorwatch exit at the end of
+session. Then floord replays floorgen's capture (net_pcap, as tests/replay does) and floorwatch
+--pcap reads its output.
 
-Why the loss is lifted 0.5 s before the end of session (unless --loss-through-end): an end of
-session is sent once on each channel and never repeated, so a subscriber that loses both copies
-(one run in a hundred at 10 %) never learns that the session ended and waits. What else the
-end of session needs is checked: live floord answers retransmit requests for 1 s after the end
-of session (it did not before: B, missing one of the last event packets, the round's
-END_OF_ROUND and ROUND_STATE, ended incomplete in about one run in ten), and
---drop-end-of-round (meson test e2e/end_of_session) has the relay drop B's copy of the packet
-that carries END_OF_ROUND every time, so that B must recover it after the end of session.
+The loss stays on through the end of session. What the end of session needs is checked:
+ - live floord repeats each channel's end of session during the second it lingers (4 copies,
+   200 ms apart, the same bytes: docs/protocol.md 4.2). Sent once, as it was, B lost both
+   channels' copies in about one run in a hundred and never learnt that the session ended (the
+   test used to lift the loss 0.5 s before the stop to hide it). --drop-first-end-of-session
+   (meson test e2e/end_of_session) has the relay drop the first end of session on both
+   channels every time, so that B ends only thanks to a copy; the relay also counts the copies
+   it sees from floord and checks they are byte for byte the first;
+ - live floord answers retransmit requests for 1 s after the end of session (it did not before:
+   B, missing one of the last event packets, the round's END_OF_ROUND and ROUND_STATE, ended
+   incomplete in about one run in ten), and --drop-end-of-round (e2e/end_of_session too) has
+   the relay drop B's copy of the packet that carries END_OF_ROUND every time, so that B must
+   recover it after the end of session (with --drop-first-end-of-session: after a copy of it).
 
 Checks (each printed; the data that differ are shown):
  - floorgen sent every frame of its capture; floord's report counts what the summary's
    expected_counters say (frames, fixes, owners.*), no uplink or pipeline drop, no TX drop; the
    only net drops allowed are not_udp (the subscribers' IGMP reports, flooded by the bridge);
+   floord repeated the end of session (tx.eos_repeats: FC_TX_EOS_REPEATS per channel);
+ - B's loss: the method and its drop count, plausible for 10 % (above); with the relay, the end
+   of session's copies as it saw them;
  - A and B: ended and complete; B saw gaps and recovered them (retransmits asked and answered,
    or snapshot recoveries: both shown); A == B for claims (every field, event_seq and contenders
    included), clues, scores, team totals, round, next_event_seq, positions (x, y, z, status);
@@ -112,8 +142,8 @@ Checks (each printed; the data that differ are shown):
  - tear-down leaves no namespace, interface, process or /var/run/dpdk/<prefix>.
 
 Exit 0 when every check passes, 1 on a failure, 77 (skip) when not root, or without network
-namespaces or veth, or without tc netem when --loss-via netem says it must be netem. The whole
-test takes some 35 s (limit 90 s).
+namespaces or veth, or when --loss-via netem or nft names a method that does not work here (no
+sch_netem; no nft(8) or no nf_tables bridge/numgen). The whole test takes some 35 s (limit 90 s).
 """
 
 import argparse
@@ -134,7 +164,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "live"))
 sys.path.insert(0, os.path.join(HERE, "..", "replay"))
 sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 import harness  # noqa: E402
-from test_live import stop_proc, tail  # noqa: E402  (the live test's process helpers)
+from test_live import eos_repeats, stop_proc, tail  # noqa: E402  (the live test's helpers)
 
 SKIP, FAIL = 77, 1
 
@@ -149,7 +179,7 @@ SETTLE_MS, RESPAWN_S, REFRESH_MS, DEAD_BAND_MM = 500, 3, 250, 50
 # period off every fix's time: see the docstring.
 assert (SETTLE_MS + RESPAWN_S * 1000) % (1000 // RATE_HZ) == 1000 // RATE_HZ // 2
 PAUSE_S = 2.0      # floord runs on after floorgen's last frame, with the loss
-CALM_S = 0.5       # after the loss is lifted, before SIGINT
+NFT_TABLE = "fce2e_loss"  # --loss-via nft: the table, in the bridge's namespace only
 SYNC_S = 1.5       # after floord's first packet, before floorgen starts (a snapshot passes)
 TIME_LIMIT_S = 90  # the whole test, tear-down included
 TEARDOWN_S = 10    # kept for the tear-down
@@ -275,27 +305,36 @@ def role_first(a):
 def role_relay(a):
     """An Ethernet relay between two interfaces: every frame from --b-side goes on to
     --floor-side; a frame from --floor-side goes on to --b-side unless a seeded draw drops it
-    (--loss percent), and with --drop-end-of-round every multicast packet that carries the
-    round's END_OF_ROUND is dropped too (one of the session's last events: only a retransmit
-    after the end of session can bring it). Prints READY; on SIGTERM writes its counts to --out
-    and exits."""
+    (--loss percent). With --drop-end-of-round every multicast packet that carries the round's
+    END_OF_ROUND is dropped too (one of the session's last events: only a retransmit after the
+    end of session can bring it); with --drop-first-end-of-session, the first end of session of
+    each channel (only floord's copies of it can then tell B that the session ended). Counts
+    the end of session's copies per channel, and those that differ from the first. Prints
+    READY; on SIGTERM writes its counts to --out and exits."""
     import random
 
-    if a.drop_end_of_round:
-        sys.path.insert(0, os.path.join(a.source_root, "tests", "wire"))
-        sys.path.insert(0, os.path.join(a.source_root, "tests", "replay"))
-        import fcpcap  # noqa: E402
-        import ref_codec as rc  # noqa: E402
+    sys.path.insert(0, os.path.join(a.source_root, "tests", "wire"))
+    sys.path.insert(0, os.path.join(a.source_root, "tests", "replay"))
+    import fcpcap  # noqa: E402
+    import ref_codec as rc  # noqa: E402
 
-    def end_of_round(frame):
+    def downlink(frame):
+        """The decoded downlink packet in an Ethernet frame, or None."""
         info, _ = fcpcap.parse_udp_frame(frame)
         if info is None or info["dst_port"] != DL_PORT:
-            return False
+            return None
         try:
-            msgs = rc.decode_downlink(info["payload"])["msgs"]
+            return rc.decode_downlink(info["payload"])
         except rc.WireError:
-            return False
-        return any(m.get("template") == "END_OF_ROUND" for m in msgs)
+            return None
+
+    def end_of_round(d):
+        return d is not None and any(m.get("template") == "END_OF_ROUND" for m in d["msgs"])
+
+    def eos_channel(d):
+        if d is None or d["hdr"]["msg_count"] != rc.DL_END_OF_SESSION:
+            return None
+        return d["hdr"]["channel_id"]
 
     rng = random.Random(a.seed)
     stop = []
@@ -307,14 +346,9 @@ def role_relay(a):
         s.bind((side, 0))
         socks[side] = s
     peer = {a.floor_side: socks[a.b_side], a.b_side: socks[a.floor_side]}
-    n = {"to_b": 0, "dropped": 0, "from_b": 0, "end_of_round_dropped": 0}
-    lifted = {}
-
-    def lift(*_):
-        a.loss = 0
-        lifted.update(n)
-
-    signal.signal(signal.SIGUSR1, lift)
+    n = {"to_b": 0, "dropped": 0, "from_b": 0, "end_of_round_dropped": 0,
+         "eos_copies": {"0": 0, "1": 0}, "eos_differ": 0, "eos_first_dropped": 0}
+    eos_first = {}  # channel -> the first end-of-session frame
     log("READY")
     while not stop:
         try:
@@ -326,11 +360,21 @@ def role_relay(a):
             if addr[2] == socket.PACKET_OUTGOING:  # our own sends, seen on the way out
                 continue
             if addr[0] == a.floor_side:
-                if a.drop_end_of_round and end_of_round(frame):
+                # Only small frames can be an end of session (82 bytes): the others are
+                # decoded only when --drop-end-of-round needs them.
+                d = downlink(frame) if a.drop_end_of_round or len(frame) <= 128 else None
+                if a.drop_end_of_round and end_of_round(d):
                     n["end_of_round_dropped"] += 1
                     with open(a.out + ".eor", "w") as f:
                         f.write("dropped\n")
                     continue
+                ch = eos_channel(d)
+                if ch is not None:
+                    n["eos_copies"][str(ch)] += 1
+                    n["eos_differ"] += eos_first.setdefault(ch, frame) != frame
+                    if a.drop_first_end_of_session and n["eos_copies"][str(ch)] == 1:
+                        n["eos_first_dropped"] += 1
+                        continue
                 if rng.random() * 100 < a.loss:
                     n["dropped"] += 1
                     continue
@@ -339,7 +383,7 @@ def role_relay(a):
                 n["from_b"] += 1
             peer[addr[0]].send(frame)
     with open(a.out, "w") as f:
-        json.dump(lifted or n, f)  # the counts while the loss was on
+        json.dump(n, f)
     return 0
 
 
@@ -351,17 +395,33 @@ class Skip(Exception):
     pass
 
 
-def run(cmd, check=True, timeout=20):
+def run(cmd, check=True, timeout=20, input=None):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=timeout)
+                       timeout=timeout, input=input)
     if check and p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
     return p
 
 
+def nft_ruleset(port):
+    """--loss-via nft: the bridge's forward chain drops LOSS_PCT % of the IPv4 UDP frames it
+    forwards out of port (toward B), at random, counting what it saw and what it dropped."""
+    rule = (f'oifname "{port}" ether type ip ip protocol udp counter name "to_b" '
+            f'numgen random mod 100 < {LOSS_PCT} counter name "dropped" drop')
+    return "\n".join([
+        f"table bridge {NFT_TABLE} {{",
+        "  counter to_b { }",
+        "  counter dropped { }",
+        "  chain forward {",
+        "    type filter hook forward priority 0; policy accept;",
+        f"    {rule}",
+        "  }",
+        "}", ""])
+
+
 class Topology:
     """The namespaces, veths and bridge, and B's loss; remove() undoes whatever was made, in
-    any state. loss_via: "netem", "relay" or "auto" (netem if the kernel has it)."""
+    any state. loss_via: "netem", "nft", "relay" or "auto" (the first of them that works)."""
 
     def __init__(self, loss_via):
         pid = os.getpid()
@@ -373,7 +433,7 @@ class Topology:
         self.made_ns = []
         self.floord_mac = None
         self.relay_ifs = None  # (floor side, B side) in the loss namespace
-        self.netem_on = False
+        self.why_not = ""  # why auto took neither netem nor nft
 
     def exec(self, n, *cmd, check=True):
         return run(["ip", "netns", "exec", self.ns[n]] + list(cmd), check=check)
@@ -403,22 +463,55 @@ class Topology:
                 self.exec("sw", "ip", "link", "set", ifn, "master", self.br)
             self.exec(n, "ip", "link", "set", ifn, "up")
 
-    def netem_works(self):
-        """Whether `tc qdisc add ... netem` works here: tried on a veth in a scratch namespace."""
+    def probe(self, how):
+        """Whether a loss method works here: how(port) tried in a scratch namespace, on the
+        port fcPIDq of a bridge (fcPIDq's peer fcPIDp is its other end). (ok, why not)."""
         self.add_ns("probe")
-        self.veth(f"fc{self.pid}p", "probe", f"fc{self.pid}q", "probe")
-        p = self.exec("probe", "tc", "qdisc", "add", "dev", f"fc{self.pid}p", "root", "netem",
-                      "loss", f"{LOSS_PCT}%", check=False)
-        self.made_ns.remove(self.ns["probe"])
-        run(["ip", "netns", "del", self.ns.pop("probe")], check=False)
-        return p.returncode == 0, p.stderr.strip()
+        try:
+            self.exec("probe", "ip", "link", "add", self.br, "type", "bridge")
+            self.exec("probe", "ip", "link", "set", self.br, "up")
+            self.veth(f"fc{self.pid}p", "probe", f"fc{self.pid}q", "probe")
+            self.exec("probe", "ip", "link", "set", f"fc{self.pid}q", "master", self.br)
+            p = how(f"fc{self.pid}q")
+            return p.returncode == 0, (p.stderr or p.stdout).strip()
+        finally:
+            self.made_ns.remove(self.ns["probe"])
+            run(["ip", "netns", "del", self.ns.pop("probe")], check=False)
+
+    def netem_works(self):
+        """Whether `tc qdisc add ... netem` works here."""
+        if shutil.which("tc") is None:
+            return False, "no tc(8)"
+        return self.probe(lambda port: self.exec("probe", "tc", "qdisc", "add", "dev", port,
+                                                 "root", "netem", "loss", f"{LOSS_PCT}%",
+                                                 check=False))
+
+    def nft_works(self):
+        """Whether this test's nftables rule loads here (nft(8), nf_tables with the bridge
+        family and numgen)."""
+        if shutil.which("nft") is None:
+            return False, "no nft(8) (the nftables package)"
+        return self.probe(lambda port: run(["ip", "netns", "exec", self.ns["probe"], "nft",
+                                            "-f", "-"], check=False, input=nft_ruleset(port)))
+
+    def choose_loss(self):
+        """netem, else nft, else the relay (auto); a method named that does not work skips."""
+        why = {}
+        for m, works in (("netem", self.netem_works), ("nft", self.nft_works)):
+            if self.loss_via in (m, "auto"):
+                ok, w = works()
+                w = w.rstrip(".")
+                if ok:
+                    self.loss_via = m
+                    return
+                if self.loss_via == m:
+                    raise Skip(f"--loss-via {m} does not work here: {w}")
+                why[m] = w
+                self.why_not = "; ".join(f"{k}: {v}" for k, v in why.items())
+        self.loss_via = "relay"
 
     def create(self):
-        if self.loss_via in ("netem", "auto"):
-            ok, why = self.netem_works()
-            if not ok and self.loss_via == "netem":
-                raise Skip(f"tc netem is not available (sch_netem): {why}")
-            self.loss_via = "netem" if ok else "relay"
+        self.choose_loss()
         for n in list(self.ns):
             self.add_ns(n)
         self.exec("sw", "ip", "link", "add", self.br, "type", "bridge", "mcast_snooping", "0",
@@ -427,7 +520,7 @@ class Topology:
         pid = self.pid
         for ifn, n in ((self.if_floord, "floord"), (f"fc{pid}g", "gw"), (f"fc{pid}a", "cona")):
             self.veth(ifn, n, ifn + "s", "sw")
-        if self.loss_via == "netem":
+        if self.loss_via in ("netem", "nft"):
             self.veth(f"fc{pid}b", "conb", f"fc{pid}bs", "sw")
         else:
             # B <-> relay (the loss namespace) <-> bridge
@@ -448,30 +541,43 @@ class Topology:
             routes = self.exec(n, "ip", "-4", "route", "show").stdout
             if "default" in routes:
                 raise RuntimeError(f"{self.ns[n]} has a default route: {routes!r}")
+        # B's loss: on the bridge's port toward B (its egress is the downlink to B).
         if self.loss_via == "netem":
-            # B's loss: on the bridge's port toward B (its egress is the downlink to B).
             self.exec("sw", "tc", "qdisc", "add", "dev", f"fc{pid}bs", "root", "netem", "loss",
                       f"{LOSS_PCT}%")
-            self.netem_on = True
+        elif self.loss_via == "nft":
+            run(["ip", "netns", "exec", self.ns["sw"], "nft", "-f", "-"],
+                input=nft_ruleset(f"fc{pid}bs"))
 
     def where(self):
+        port = f"fc{self.pid}bs (the bridge's port toward B)"
         if self.loss_via == "netem":
-            return f"netem loss {LOSS_PCT}% on fc{self.pid}bs (the bridge's port toward B)"
-        return (f"relay in {self.ns['loss']} drops {LOSS_PCT}% of the frames from the bridge "
-                f"(fc{self.pid}m) to B (fc{self.pid}l): the kernel has no sch_netem")
+            return f"netem: tc netem loss {LOSS_PCT}% on {port}"
+        if self.loss_via == "nft":
+            return (f"nft: table bridge {NFT_TABLE} in {self.ns['sw']}, forward chain, "
+                    f"oifname {port}, IPv4 UDP: numgen random mod 100 < {LOSS_PCT} drop" +
+                    (f"; auto passed over {self.why_not}" if self.why_not else ""))
+        return (f"relay: in {self.ns['loss']}, drops {LOSS_PCT}% of the frames from the bridge "
+                f"(fc{self.pid}m) to B (fc{self.pid}l)" +
+                (f"; auto passed over {self.why_not}" if self.why_not else ""))
 
-    def lift_netem(self):
-        self.exec("sw", "tc", "qdisc", "del", "dev", f"fc{self.pid}bs", "root")
-        self.netem_on = False
-
-    def netem_stats(self):
-        p = self.exec("sw", "tc", "-s", "-j", "qdisc", "show", "dev", f"fc{self.pid}bs",
-                      check=False)
+    def loss_stats(self):
+        """netem's or nft's counts so far: {"to_b": frames passed on, "dropped": ...}; None
+        for the relay (it writes its own) or if they cannot be read."""
         try:
-            for q in json.loads(p.stdout):
-                if q.get("kind") == "netem":
-                    return {"to_b": q.get("packets"), "dropped": q.get("drops")}
-        except ValueError:
+            if self.loss_via == "netem":
+                p = self.exec("sw", "tc", "-s", "-j", "qdisc", "show", "dev",
+                              f"fc{self.pid}bs", check=False)
+                for q in json.loads(p.stdout):
+                    if q.get("kind") == "netem":
+                        return {"to_b": q.get("packets"), "dropped": q.get("drops")}
+            elif self.loss_via == "nft":
+                p = self.exec("sw", "nft", "-j", "list", "table", "bridge", NFT_TABLE,
+                              check=False)
+                cnt = {o["counter"]["name"]: o["counter"]["packets"]
+                       for o in json.loads(p.stdout)["nftables"] if "counter" in o}
+                return {"to_b": cnt["to_b"] - cnt["dropped"], "dropped": cnt["dropped"]}
+        except (ValueError, KeyError, TypeError):
             pass
         return None
 
@@ -673,6 +779,43 @@ def check_report(c, rep, summ):
         f"{rep.get('claim_latency_ns')}")
 
 
+def check_loss(c, method, loss):
+    """B's loss, as its method counted it to the end of session: some, and about LOSS_PCT %."""
+    if loss is None or None in (loss.get("to_b"), loss.get("dropped")):
+        c(f"B's loss ({method}): its counts can be read", False, str(loss))
+        return
+    total = loss["to_b"] + loss["dropped"]
+    pct = 100 * loss["dropped"] / total if total else 0.0
+    log(f"loss toward B ({method}): {loss['dropped']} of {total} frames dropped ({pct:.1f} %), "
+        "to the end of session")
+    c(f"B's loss is plausible: frames dropped, {LOSS_PCT / 2:g} to {LOSS_PCT * 2:g} % of those "
+      f"offered to B ({LOSS_PCT} % drawn at random)",
+      loss["dropped"] > 0 and LOSS_PCT / 2 <= pct <= LOSS_PCT * 2,
+      f"{loss['dropped']} of {total} ({pct:.1f} %)")
+
+
+def check_eos(c, a, rep, relay):
+    """floord's copies of the end of session while it lingers (lib/tx/fc_tx.h), and with the
+    relay, the copies as it saw them from floord (whole Ethernet frames)."""
+    n, gap_ms = eos_repeats(a.source_root)
+    if rep is not None:
+        got = rep["tx"].get("eos_repeats")
+        c(f"floord repeated the end of session while lingering: {n} copies per channel, "
+          f"{gap_ms} ms apart (tx.eos_repeats {2 * n})", got == 2 * n, f"tx.eos_repeats {got}")
+    if relay is None:
+        return
+    cp = relay["eos_copies"]
+    log(f"  info end of session as the relay got it from floord: {cp['0']} on channel 0, "
+        f"{cp['1']} on channel 1, {relay['eos_differ']} differing from the first; first ones "
+        f"dropped {relay['eos_first_dropped']}")
+    c(f"the relay got each channel's end of session 1 + {n} times from floord, the copies "
+      "byte for byte the first", cp == {"0": n + 1, "1": n + 1} and relay["eos_differ"] == 0,
+      f"copies {cp}, differing {relay['eos_differ']}")
+    if a.drop_first_end_of_session:
+        c("the relay dropped B's first end of session on both channels (B can end only on a "
+          "copy)", relay["eos_first_dropped"] == 2, str(relay["eos_first_dropped"]))
+
+
 def check_subscribers(c, wa, wb, rep):
     log("the two live subscribers (A clean, B behind the loss):")
     for name, w in (("A", wa), ("B", wb)):
@@ -738,9 +881,9 @@ def check_replay(c, w, wr, summ, who):
                                          for k, v in list(bad.items())[:3]))
     for key in ("scores", "team_totals"):
         c(f"the same {key}", w[key] == wr[key], diff(w[key], wr[key]))
-    # Clues: the replay's session ends with the capture's last tick, the live one PAUSE_S + CALM_S
-    # later; a respawning clue whose reopening (its last award's deadline + respawn_s) falls in
-    # between is OPEN live and still CLAIMED in the replay. Any other difference is a failure.
+    # Clues: the replay's session ends with the capture's last tick, the live one PAUSE_S later;
+    # a respawning clue whose reopening (its last award's deadline + respawn_s) falls in between
+    # is OPEN live and still CLAIMED in the replay. Any other difference is a failure.
     end = (summ["last_ts_ns"] // TICK_NS + 1) * TICK_NS
     respawn = {k: v[3] for k, v in parse_clues(CLUES).items() if v[3]}
     last = {cl["clue_id"]: cl for cl in wr["claims"]}
@@ -766,7 +909,7 @@ def check_replay(c, w, wr, summ, who):
     rr = {k: wr["round"][k] for k in ("round_id", "state", "end_reason")}
     c("the same round (id, state, end reason)", rl == rr, diff(rl, rr))
     log(f"  info round_time_ms live {w['round']['round_time_ms']}, "
-        f"replay {wr['round']['round_time_ms']} (live ran on {PAUSE_S + CALM_S} s)")
+        f"replay {wr['round']['round_time_ms']} (live ran on {PAUSE_S} s)")
     pl = {p: v[:3] for p, v in pos_of(w).items()}
     pr = {p: v[:3] for p, v in pos_of(wr).items()}
     fin = {p: (v["x_cm"], v["y_cm"], v["z_dm"]) for p, v in summ["final_positions"].items()}
@@ -799,12 +942,11 @@ def check_replay(c, w, wr, summ, who):
 
 def main_test(a):
     if os.geteuid() != 0:
-        log("SKIP: needs root (network namespaces, AF_PACKET, tc)")
+        log("SKIP: needs root (network namespaces, AF_PACKET, tc or nft)")
         return SKIP
-    for tool in ("ip", "tc"):
-        if shutil.which(tool) is None:
-            log(f"SKIP: no {tool}(8) (iproute2)")
-            return SKIP
+    if shutil.which("ip") is None:
+        log("SKIP: no ip(8) (iproute2)")
+        return SKIP
     try:
         if run(["ip", "netns", "list"], check=False).returncode != 0:
             log("SKIP: `ip netns` is not available")
@@ -856,7 +998,8 @@ def main_test(a):
                  "--floor-side", topo.relay_ifs[0], "--b-side", topo.relay_ifs[1], "--loss",
                  str(LOSS_PCT), "--seed", str(os.getpid()), "--out", P("relay.json"),
                  "--source-root", a.source_root] +
-                (["--drop-end-of-round"] if a.drop_end_of_round else []),
+                (["--drop-end-of-round"] if a.drop_end_of_round else []) +
+                (["--drop-first-end-of-session"] if a.drop_first_end_of_session else []),
                 stdout=subprocess.PIPE, stderr=open(P("relay.err"), "w"))
             if not LineReader(procs["relay"]).wait_for("READY", time.monotonic() + left(10)):
                 raise RuntimeError(f"the relay did not start:\n{tail(P('relay.err'))}")
@@ -939,13 +1082,6 @@ def main_test(a):
 
         # 4. Everybody stops moving; the refresh repeats the positions. Then the end.
         time.sleep(PAUSE_S)
-        loss = topo.netem_stats() if topo.netem_on else None
-        if not a.loss_through_end:
-            if topo.netem_on:
-                topo.lift_netem()
-            else:
-                procs["relay"].send_signal(signal.SIGUSR1)  # loss 0 from now on
-            time.sleep(CALM_S)
         if procs["floord"].poll() is not None:
             raise RuntimeError(f"floord exited early ({procs['floord'].returncode}):\n"
                                f"{tail(P('floord.out'))}\n{tail(P('floord.err'))}")
@@ -967,22 +1103,21 @@ def main_test(a):
             c(f"floorwatch {name} exits 0 at the end of the session", wrc == 0,
               f"exit {wrc}:\n{tail(P(f'watch-{name}.out'))}")
             log(f"  floorwatch {name}: {tail(P(f'watch-{name}.out'), 1).strip(' |')}")
+        loss, relay = topo.loss_stats(), None
         if procs.get("relay") is not None:
             stop_proc(procs["relay"], "relay", problems)
-            loss = load_json(P("relay.json"), "the relay's counts")
-        if loss is not None and None not in (loss.get("dropped"), loss.get("to_b")):
-            log(f"loss toward B: {loss['dropped']} of {loss['to_b'] + loss['dropped']} frames "
-                "dropped" + (" (to the end of session)" if a.loss_through_end else
-                             " (before the loss was lifted)"))
-        if a.drop_end_of_round:
-            c("the relay dropped B's END_OF_ROUND packet", os.path.exists(P("relay.json.eor")))
-        wa = load_json(P("watch-A.json"), "floorwatch A")
-        wb = load_json(P("watch-B.json"), "floorwatch B")
+            relay = loss = load_json(P("relay.json"), "the relay's counts")
         rep = None
         try:
             rep = load_json(P("report-live.json"), "floord's report")
         except RuntimeError as e:
             c("floord wrote its JSON report", False, str(e))
+        check_loss(c, topo.loss_via, loss)
+        check_eos(c, a, rep, relay)
+        if a.drop_end_of_round:
+            c("the relay dropped B's END_OF_ROUND packet", os.path.exists(P("relay.json.eor")))
+        wa = load_json(P("watch-A.json"), "floorwatch A")
+        wb = load_json(P("watch-B.json"), "floorwatch B")
 
         # 5. The replay of exactly what was sent, and floorwatch on its output.
         vdev = f"net_pcap0,rx_pcap={P('sent.pcap')},tx_pcap={P('replay-out.pcap')}"
@@ -1013,6 +1148,9 @@ def main_test(a):
               (rep["rx"]["gw_frames"], rep["rx"]["fixes"], rep["owners"]["applied"]),
               f"replay {rrep['rx']}, {rrep['owners']}")
         check_subscribers(c, wa, wb, rep)
+        log(f"  info B skipped {sum(wb['counters']['pkt_skipped'])} multicast packets; the loss "
+            f"dropped {(loss or {}).get('dropped')} frames toward B at random (retransmit replies and copies "
+            "of the end of session among them)")
         check_replay(c, wa, wr, summ, "A")
         cr = closest_runner_up(wr)
         if cr:
@@ -1070,9 +1208,9 @@ def main_test(a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--role", choices=("test", "first", "relay"), default="test")
-    ap.add_argument("--loss-via", choices=("auto", "netem", "relay"), default="auto",
-                    help="B's loss: tc netem, or the test's own relay (auto: netem when the "
-                    "kernel has it)")
+    ap.add_argument("--loss-via", choices=("auto", "netem", "nft", "relay"), default="auto",
+                    help="B's loss: tc netem, an nftables rule on the bridge, or the test's own "
+                    "relay (auto: the first that works here, in that order)")
     ap.add_argument("--floor-side")
     ap.add_argument("--b-side")
     ap.add_argument("--loss", type=float, default=LOSS_PCT)
@@ -1088,9 +1226,9 @@ def main():
     ap.add_argument("--source-root")
     ap.add_argument("--timeout", type=float, default=40)
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
-    ap.add_argument("--loss-through-end", action="store_true",
-                    help="keep B's loss through the end of session (B may then lose both copies "
-                    "of the end of session and wait for it)")
+    ap.add_argument("--drop-first-end-of-session", action="store_true",
+                    help="B never gets floord's first end of session on either channel: only "
+                    "floord's copies of it can end B's session (uses the relay)")
     a = ap.parse_args()
     if a.role == "first":
         return role_first(a)
@@ -1100,8 +1238,8 @@ def main():
         if not getattr(a, name):
             ap.error(f"--{name.replace('_', '-')} is required")
         setattr(a, name, os.path.abspath(getattr(a, name)))
-    if a.drop_end_of_round:
-        a.loss_via = "relay"
+    if a.drop_end_of_round or a.drop_first_end_of_session:
+        a.loss_via = "relay"  # the only one that drops chosen packets
     return main_test(a)
 
 

@@ -31,10 +31,13 @@ there are no default routes, and the downlink's TTL is 1: nothing leaves the nam
  3. run the sender (gateways namespace): 20 fix batches a second for 3 s from each of 2
     gateways (both hear every player: the same fix twice, which floord must collapse), plus
     hostile frames whose drops the report must count under their reasons;
- 4. SIGINT floord: it must drain, send the end of session on both channels and exit 0;
+ 4. SIGINT floord: it must drain, send the end of session on both channels, repeat it while it
+    lingers (the same bytes, FC_TX_EOS_REPEATS times, FC_TX_EOS_REPEAT_MS apart: lib/tx/fc_tx.h)
+    and exit 0;
  5. check floord's JSON report against what was sent, and the downlink against the protocol
     (contiguous packet_seq, consecutive ticks, 50 ms send times, snapshots consistent with the
-    incremental channel, final positions within the dead band of the last fixes).
+    incremental channel, final positions within the dead band of the last fixes, the end of
+    session's copies byte for byte and spaced as lib/tx/fc_tx.h says).
 
 Exit 0 when every check passes, 1 on a failure (each failed check is printed), 77 (meson's
 skip) when not root or when network namespaces are not available.
@@ -74,6 +77,10 @@ EPOCH = 1
 HZ = 20
 HOSTILE_ROUND = 30  # the hostile frames go out just before this round's genuine frames
 REPLAYED_ROUND = 10  # whose genuine frames are replayed byte for byte
+
+# The receiver listens this long after the first end of session: floord lingers 1 s after it,
+# repeating it (lib/tx/fc_tx.h, FC_TX_EOS_REPEATS and FC_TX_EOS_REPEAT_MS, read by eos_repeats()).
+EOS_LISTEN_S = 1.5
 
 # The whole test, set-up and tear-down included, stays under 60 s: every wait is bounded by
 # what is left of TIME_BUDGET_S, less TEARDOWN_S kept for the tear-down.
@@ -231,16 +238,15 @@ def role_receiver(a):
     s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
     log("READY")
     pkts = []
-    eos = {}
     deadline = time.monotonic() + a.timeout
-    eos0_at = None
+    eos_at = None
     while not stop:
         now = time.monotonic()
         if now >= deadline:
             break
-        # The end of session on channel 1 follows channel 0's in the same burst: wait a
-        # little for it after channel 0's, no longer.
-        if eos0_at is not None and (1 in eos or now - eos0_at > 2.0):
+        # After the first end of session, floord lingers 1 s and repeats it on both channels:
+        # listen that long (and a little more), no longer.
+        if eos_at is not None and now - eos_at > EOS_LISTEN_S:
             break
         r, _, _ = select.select([s], [], [], 0.2)
         if not r:
@@ -252,10 +258,8 @@ def role_receiver(a):
             log("FIRST")
         try:
             h = rc.decode_downlink(data)["hdr"]
-            if h["msg_count"] == rc.DL_END_OF_SESSION:
-                eos.setdefault(h["channel_id"], t)
-                if h["channel_id"] == 0:
-                    eos0_at = time.monotonic()
+            if h["msg_count"] == rc.DL_END_OF_SESSION and eos_at is None:
+                eos_at = time.monotonic()
         except rc.WireError as e:
             rec["error"] = str(e)
         pkts.append(rec)
@@ -622,7 +626,8 @@ def main_test(a):
             checks.check("floord wrote its JSON report", False, str(e))
         if report is not None:
             check_report(checks, report, sent)
-        check_downlink(checks, rc, received, sent, report, a.max_clock_drift_ppm)
+        check_downlink(checks, rc, received, sent, report, eos_repeats(a.source_root),
+                       a.max_clock_drift_ppm)
         if checks.failed() and floord_rc != 0:
             log(f"floord stdout:\n{tail(floord_out)}\nfloord stderr:\n{tail(floord_err)}")
         elif report is not None:
@@ -722,7 +727,15 @@ def check_report(c, r, sent):
     log(f"  info latency RX burst -> applied (ns): {lat}")
 
 
-def check_downlink(c, rc, received, sent, report, max_drift_ppm=None):
+def eos_repeats(source_root):
+    """floord's (copies, ms apart) of each channel's end of session while it lingers."""
+    with open(os.path.join(source_root, "lib", "tx", "fc_tx.h")) as f:
+        h = f.read()
+    return tuple(int(re.search(rf"^#define {name}\s+(\d+)u", h, re.M).group(1))
+                 for name in ("FC_TX_EOS_REPEATS", "FC_TX_EOS_REPEAT_MS"))
+
+
+def check_downlink(c, rc, received, sent, report, eos_rep, max_drift_ppm=None):
     log("downlink as received in the consoles namespace:")
     pkts = received["packets"]
     c.check("receiver finished before its timeout", not received["timed_out"])
@@ -737,11 +750,19 @@ def check_downlink(c, rc, received, sent, report, max_drift_ppm=None):
         if "error" in p:
             continue
         d = rc.decode_downlink(bytes.fromhex(p["hex"]))
-        d["t_ns"] = p["t_ns"]
+        d["t_ns"], d["hex"] = p["t_ns"], p["hex"]
         dec.append(d)
     ch = {0: [d for d in dec if d["hdr"]["channel_id"] == 0],
           1: [d for d in dec if d["hdr"]["channel_id"] == 1]}
     log(f"  info {len(ch[0])} packets on channel 0, {len(ch[1])} on channel 1")
+    # What follows each channel's end of session: floord's copies of it while it lingers
+    # (checked below); the checks of the session's packets end with the first one.
+    copies = {}
+    for chan in (0, 1):
+        k = next((i for i, d in enumerate(ch[chan])
+                  if d["hdr"]["msg_count"] == rc.DL_END_OF_SESSION), None)
+        if k is not None:
+            ch[chan], copies[chan] = ch[chan][:k + 1], ch[chan][k + 1:]
     if report is not None:
         c.check("received every packet floord sent (tx.packets)",
                 len(dec) == report["tx"]["packets"], f"{len(dec)} vs {report['tx']['packets']}")
@@ -798,6 +819,26 @@ def check_downlink(c, rc, received, sent, report, max_drift_ppm=None):
         for d, what in zip(ch[chan][-2:], ("the drained last tick", "the end of session")):
             log(f"  info channel {chan}: {what} (tick {d['hdr']['tick']}) arrived "
                 f"{(d['t_ns'] - d['hdr']['send_time_ns']) / 1e6:+.1f} ms after its send_time_ns")
+        # The end of session again while floord lingers: the same bytes (the same packet_seq:
+        # a subscriber ignores the copies it does not need), copy k due k * gap_ms after the
+        # first, never before (a stalled lcore may send late ones closer together): copy k
+        # must come at least k * gap_ms / 2 after the first (its arrival jitter is the slack).
+        n, gap_ms = eos_rep
+        cp = copies.get(chan, [])
+        first = ch[chan][-1] if ch[chan] else None
+        times = [d["t_ns"] for d in ([first] if first else []) + cp]
+        gaps = [(b - a) / 1e6 for a, b in zip(times, times[1:])]
+        c.check(f"channel {chan}: then {n} copies of the end of session, byte for byte, "
+                f"copy k at least k x {gap_ms // 2} ms after it",
+                first is not None and first["hdr"]["msg_count"] == eos and len(cp) == n and
+                all(d["hex"] == first["hex"] for d in cp) and
+                all((t - times[0]) / 1e6 >= k * gap_ms / 2 for k, t in enumerate(times)),
+                f"{len(cp)} packets after it: " +
+                ", ".join(f"seq {d['hdr']['packet_seq']} msg_count {d['hdr']['msg_count']}"
+                          f"{'' if first and d['hex'] == first['hex'] else ' (differs)'}"
+                          for d in cp[:6]) + f"; gaps {[round(g) for g in gaps]} ms")
+        log(f"  info channel {chan}: end-of-session copies {len(cp)}, "
+            f"{[round(g) for g in gaps]} ms apart")
     # Channel 0: only POSITIONS; replay them to get each player's state after every packet.
     state, after = {}, {}
     hist = {p: [] for p in range(PLAYERS)}
@@ -889,6 +930,9 @@ def check_downlink(c, rc, received, sent, report, max_drift_ppm=None):
         ticks0 = {d["hdr"]["tick"] for d in ch[0] if d["hdr"]["msg_count"] != eos}
         c.check("tx.ticks == ticks seen on channel 0", tx["ticks"] == len(ticks0),
                 f"{tx['ticks']} vs {len(ticks0)}")
+        c.check("tx.eos_repeats == the end-of-session copies received (both channels)",
+                tx.get("eos_repeats") == sum(len(v) for v in copies.values()),
+                f"{tx.get('eos_repeats')} vs {sum(len(v) for v in copies.values())}")
 
 
 def clock_drift_ppm(pkts):
