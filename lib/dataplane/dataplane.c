@@ -345,6 +345,32 @@ restore_arbiters(struct fc_dataplane *dp)
 	}
 }
 
+/*
+ * With several owners, each publishes its players' plausibility references for the others
+ * (fc_owner_ref, on its own node) and reads theirs, so a jump across stripes is judged too.
+ */
+static int
+share_refs(struct fc_dataplane *dp)
+{
+	if (dp->n_owners < 2)
+		return 0;
+	for (uint32_t o = 0; o < dp->n_owners; o++) {
+		struct fc_owner *ow = dp->owner[o];
+
+		ow->refs = rte_zmalloc_socket("fc_refs", dp->n_players * sizeof(*ow->refs),
+					      RTE_CACHE_LINE_SIZE,
+					      fc__lcore_socket(dp->cfg->owner_lcores[o]));
+		if (ow->refs == NULL)
+			return -ENOMEM;
+		ow->n_refs = dp->n_players;
+	}
+	for (uint32_t o = 0; o < dp->n_owners; o++)
+		for (uint32_t p = 0; p < dp->n_owners; p++)
+			if (p != o)
+				dp->owner[o]->peer[dp->owner[o]->n_peers++] = dp->owner[p]->refs;
+	return 0;
+}
+
 static int
 setup_game(struct fc_dataplane *dp, char *err, size_t len)
 {
@@ -420,6 +446,8 @@ setup_game(struct fc_dataplane *dp, char *err, size_t len)
 		ow->journal = dp->opts.journal;
 		ow->round_id = round_after(dp->opts.recovered);
 	}
+	if (share_refs(dp) != 0)
+		goto nomem;
 	for (uint32_t i = 0; i < dp->n_rx; i++) {
 		dp->rx[i]->discs = &g->discs;
 		dp->rx[i]->layout_gen = g->tx.id;
@@ -863,8 +891,10 @@ fc_dataplane_free(struct fc_dataplane *dp)
 			rte_ring_free(dp->ring[r][o]);
 	}
 	for (uint32_t o = 0; o < FC_TICK_MAX_OWNERS; o++) {
-		if (dp->owner[o] != NULL)
+		if (dp->owner[o] != NULL) {
 			fc_owner_state_free(&dp->owner[o]->state);
+			rte_free(dp->owner[o]->refs);
+		}
 		rte_free(dp->owner[o]);
 		rte_ring_free(dp->claims[o]);
 	}

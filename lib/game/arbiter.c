@@ -32,7 +32,7 @@ fc__arb_layout(const struct fc_game_layout *l, uint32_t n_players, struct fc__ar
 	out->seen = off;
 	off = round_up(off + (size_t)l->n_clues * words * sizeof(uint64_t));
 	out->ref = off;
-	off = round_up(off + (size_t)n_players * sizeof(struct fc__ref));
+	off = round_up(off + (size_t)n_players * sizeof(struct fc_game_ref));
 	out->dwell = off;
 	if (fc__has_dwell(&l->rules))
 		off += (size_t)l->n_clues * n_players * sizeof(struct fc__dwell);
@@ -80,7 +80,7 @@ fc_arbiter_init(struct fc_arbiter **out, void *mem, size_t len, const struct fc_
 	a->seen_words = (n_players + 63) / 64;
 	a->clues = (struct fc__clue *)(base + lay.clues);
 	a->seen = (uint64_t *)(base + lay.seen);
-	a->ref = (struct fc__ref *)(base + lay.ref);
+	a->ref = (struct fc_game_ref *)(base + lay.ref);
 	a->dwell = fc__has_dwell(&l->rules) ? (struct fc__dwell *)(base + lay.dwell) : NULL;
 	a->next_deadline = UINT64_MAX;
 	a->next_reopen = UINT64_MAX;

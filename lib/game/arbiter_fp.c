@@ -188,16 +188,20 @@ fc_arbiter_offer(struct fc_arbiter *a, uint32_t clue_idx, uint16_t player, uint1
 }
 
 bool
-fc_arbiter_plausible(struct fc_arbiter *a, const struct fc_game_fix *f)
+fc_arbiter_plausible_seen(struct fc_arbiter *a, const struct fc_game_fix *f,
+			  const struct fc_game_ref *seen)
 {
-	struct fc__ref *ref;
+	struct fc_game_ref *own;
+	const struct fc_game_ref *ref;
 	double dt, dx, dy, s1, s2, allowed;
 
 	if (f->player >= a->n_players) {
 		a->st.outcome[FC_ARB_INVALID]++;
 		return false;
 	}
-	ref = &a->ref[f->player];
+	own = &a->ref[f->player];
+	/* the newer of the two: where the player was last seen, here or elsewhere */
+	ref = seen != NULL && seen->meas_ns > own->meas_ns ? seen : own;
 	if (ref->meas_ns != 0) {
 		dt = f->meas_ns >= ref->meas_ns ? (double)(f->meas_ns - ref->meas_ns)
 						: (double)(ref->meas_ns - f->meas_ns);
@@ -213,14 +217,20 @@ fc_arbiter_plausible(struct fc_arbiter *a, const struct fc_game_fix *f)
 			a->st.implausible++;
 			return false;
 		}
-		if (f->meas_ns <= ref->meas_ns)
-			return true;
 	}
-	ref->meas_ns = f->meas_ns;
-	ref->x_mm = f->x_mm;
-	ref->y_mm = f->y_mm;
-	ref->err_mm = f->err_mm;
+	if (f->meas_ns > own->meas_ns) {
+		own->meas_ns = f->meas_ns;
+		own->x_mm = f->x_mm;
+		own->y_mm = f->y_mm;
+		own->err_mm = f->err_mm;
+	}
 	return true;
+}
+
+bool
+fc_arbiter_plausible(struct fc_arbiter *a, const struct fc_game_fix *f)
+{
+	return fc_arbiter_plausible_seen(a, f, NULL);
 }
 
 static enum fc_arbiter_outcome

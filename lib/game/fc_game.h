@@ -180,6 +180,16 @@ void fc_arbiter_stats(const struct fc_arbiter *a, struct fc_arbiter_stats *out);
 bool fc_arbiter_plausible(struct fc_arbiter *a, const struct fc_game_fix *f);
 
 /*
+ * fc_arbiter_plausible(), with the player's reference from elsewhere as well (NULL or meas_ns 0:
+ * none): f is judged against the newer of the arbiter's own reference and *seen. Only the
+ * arbiter's own reference moves (to f, if plausible and newer). floord's owners pass the
+ * newest plausible fix the other owners had seen of the player by the end of the previous
+ * tick, so that a jump from another owner's stripe is judged too (docs/game.md section 4).
+ */
+bool fc_arbiter_plausible_seen(struct fc_arbiter *a, const struct fc_game_fix *f,
+			       const struct fc_game_ref *seen);
+
+/*
  * Presents fix f of its player to clue clue_idx: the policy (fc_game_qualifies()), the dwell
  * run (probability policy with dwell > 1), then fc_arbiter_offer() when the player qualifies.
  * plausible is fc_arbiter_plausible()'s verdict on f: an implausible fix never qualifies. The

@@ -96,6 +96,21 @@ struct fc_game_fix {
 
 static_assert(sizeof(struct fc_game_fix) == 32, "fix layout: two a cache line");
 
+/*
+ * A plausibility reference: a player's newest plausible fix (docs/game.md, "Plausibility").
+ * An arbiter keeps one per player; fc_arbiter_plausible_seen() also takes one from elsewhere
+ * (the other owners' view of the player).
+ */
+struct fc_game_ref {
+	uint64_t meas_ns; /* 0: none */
+	int32_t x_mm;
+	int32_t y_mm;
+	uint16_t err_mm; /* FC_GAME_ERR_UNKNOWN if unknown */
+	uint16_t reserved[3];
+};
+
+static_assert(sizeof(struct fc_game_ref) == 24, "plausibility reference");
+
 /* Contender flags: the values of docs/protocol.md, CLUE_CLAIMED. */
 #define FC_GAME_CONT_WINNER 0x0001u /* the first entry only */
 #define FC_GAME_CONT_TIE    0x0002u /* tied on time with the winner, lost on the tie-break */

@@ -67,17 +67,6 @@ static_assert(sizeof(struct fc__dwell) == 24, "dwell entry");
 static_assert((uint64_t)(FC_GAME_DWELL_MAX - 1) * FC_GAME_DWELL_GAP_MAX_MS * 1000000u <= UINT32_MAX,
 	      "a dwell run's span fits run_back_ns");
 
-/* A player's plausibility reference: its newest plausible fix. */
-struct fc__ref {
-	uint64_t meas_ns; /* 0: none yet */
-	int32_t x_mm;
-	int32_t y_mm;
-	uint16_t err_mm;
-	uint16_t reserved[3];
-};
-
-static_assert(sizeof(struct fc__ref) == 24, "plausibility reference");
-
 struct fc_arbiter {
 	struct fc_game_rules rules;
 	uint32_t n_clues;
@@ -91,7 +80,7 @@ struct fc_arbiter {
 	uint64_t next_reopen;   /* the earliest respawn of a DECIDED clue */
 	struct fc__clue *clues;
 	uint64_t *seen;          /* n_clues x seen_words */
-	struct fc__ref *ref;     /* n_players */
+	struct fc_game_ref *ref; /* n_players */
 	struct fc__dwell *dwell; /* n_clues x n_players, or NULL without dwell */
 	struct fc_arbiter_stats st;
 } __attribute__((aligned(FC__CACHE_LINE)));

@@ -52,6 +52,23 @@ struct fc_owner_game {
 	uint32_t *respawns; /* per clue of the layout */
 };
 
+/*
+ * One player's plausibility reference as one owner has seen it (its newest plausible fix),
+ * published for the other owners by the tick it was set in: two slots, so that while the owner
+ * writes tick T's the one of an earlier tick stays whole. An owner judging a fix of tick T
+ * reads, from every other owner, the newest slot of a tick before T: in replay's lockstep
+ * every owner completed T - 1 before any record of T exists, so what it reads is final, and
+ * the same in every lcore layout (docs/game.md section 4).
+ */
+struct fc_owner_ref {
+	rte_seqcount_t sc; /* the publishing owner writes, the others read */
+	uint32_t reserved;
+	struct {
+		uint64_t tick; /* the tick of the record that set it; 0: never set */
+		struct fc_game_ref r;
+	} at[2];
+};
+
 struct fc_owner_stats {
 	uint64_t records;    /* fix records dequeued */
 	uint64_t applied;    /* became the player's candidate */
@@ -81,7 +98,12 @@ struct fc_owner {
 	const struct fc_game_layout *layout; /* the arbiter's: clue ids */
 	const struct fc_disc_index *discs;
 	const struct fc_geom *geom;
-	const uint16_t *team;       /* player -> team */
+	const uint16_t *team; /* player -> team */
+	/* with more than one owner: this owner's references for the others, theirs for it */
+	struct fc_owner_ref *refs; /* n_refs players, NULL with one owner */
+	uint32_t n_refs;
+	uint32_t n_peers;
+	const struct fc_owner_ref *peer[FC_TICK_MAX_OWNERS - 1];
 	struct rte_ring *claims;    /* to TX: struct fc_claim_ev */
 	struct fc_journal *journal; /* NULL: no journal */
 	uint32_t round_id;

@@ -9,11 +9,68 @@
 #include "fc_owner.h"
 
 /*
+ * The newest plausible fix of player the other owners had seen by the end of tick - 1 (NULL if
+ * none): each one's newest published slot of an earlier tick (fc_owner_ref).
+ */
+static const struct fc_game_ref *
+peers_seen(const struct fc_owner *o, uint16_t player, uint64_t tick, struct fc_game_ref *out)
+{
+	out->meas_ns = 0;
+	for (uint32_t p = 0; p < o->n_peers; p++) {
+		const struct fc_owner_ref *e = &o->peer[p][player];
+		struct fc_game_ref r;
+		uint32_t sn;
+
+		do {
+			bool a, b;
+
+			sn = rte_seqcount_read_begin(&e->sc);
+			a = e->at[0].tick < tick;
+			b = e->at[1].tick < tick;
+			if (a && (!b || e->at[0].tick >= e->at[1].tick))
+				r = e->at[0].r;
+			else if (b)
+				r = e->at[1].r;
+			else
+				r.meas_ns = 0;
+		} while (rte_seqcount_read_retry(&e->sc, sn));
+		if (r.meas_ns > out->meas_ns)
+			*out = r;
+	}
+	return out->meas_ns != 0 ? out : NULL;
+}
+
+/*
+ * Publishes plausible fix f of a record of tick for the other owners, if it is the newest this
+ * owner has seen of its player: into the slot of this tick, or else over the older slot.
+ */
+static void
+ref_publish(struct fc_owner *o, const struct fc_game_fix *f, uint64_t tick)
+{
+	struct fc_owner_ref *e = &o->refs[f->player];
+	unsigned int k = e->at[0].tick == tick   ? 0
+			 : e->at[1].tick == tick ? 1
+						 : (e->at[0].tick <= e->at[1].tick ? 0 : 1);
+	const struct fc_game_ref *newest = e->at[k].tick == tick ? &e->at[k].r : &e->at[k ^ 1].r;
+
+	if (newest->meas_ns >= f->meas_ns)
+		return; /* the newest is already there: readers of later ticks find it */
+	rte_seqcount_write_begin(&e->sc);
+	e->at[k].tick = tick;
+	e->at[k].r = (struct fc_game_ref){
+		.meas_ns = f->meas_ns, .x_mm = f->x_mm, .y_mm = f->y_mm, .err_mm = f->err_mm
+	};
+	rte_seqcount_write_end(&e->sc);
+}
+
+/*
  * The game's view of a fix (docs/game.md 4): every fix of the owner's shards, near a clue or
  * not, is judged against the player's plausibility reference and keeps it fresh, so that a
- * player who jumps into a clue's disc from anywhere on this owner's part of the floor is judged
- * against where they really were last, not against their last visit to a clue. Then, while the
- * round runs, the fix goes to the clues of its shard that this owner is home to.
+ * player who jumps into a clue's disc is judged against where they really were last, not
+ * against their last visit to a clue. With several owners the reference is the newer of this
+ * owner's and the others' as of the previous tick, so a jump from another owner's stripe is
+ * judged as well. Then, while the round runs, the fix goes to the clues of its shard that this
+ * owner is home to.
  */
 static inline void
 to_game(struct fc_owner *o, const struct fc_fix_rec *rec)
@@ -29,8 +86,13 @@ to_game(struct fc_owner *o, const struct fc_fix_rec *rec)
 		.team = o->team[rec->player],
 		.err_mm = rec->err_mm,
 	};
-	bool plausible = fc_arbiter_plausible(o->arb, &f);
+	struct fc_game_ref seen;
+	const bool shared = o->refs != NULL && rec->player < o->n_refs;
+	const bool plausible = fc_arbiter_plausible_seen(
+		o->arb, &f, shared ? peers_seen(o, rec->player, rec->tick, &seen) : NULL);
 
+	if (plausible && shared)
+		ref_publish(o, &f, rec->tick);
 	o->st.implausible += !plausible;
 	if (!o->round_running)
 		return;

@@ -407,6 +407,50 @@ Test(plausibility, a_duplicate_of_the_reference_is_plausible)
 	cr_assert_not(plaus(7, 0, 700, 0), "another place at the same instant");
 }
 
+static bool
+plaus_seen(uint16_t player, uint64_t t_ms, int32_t x, uint64_t seen_ms, int32_t seen_x)
+{
+	struct fc_game_fix f = fix_at(player, T0 + t_ms * MS, x, 0, 0, (uint32_t)t_ms);
+	struct fc_game_ref seen = { .meas_ns = T0 + seen_ms * MS, .x_mm = seen_x, .err_mm = 0 };
+
+	return fc_arbiter_plausible_seen(arb, &f, &seen);
+}
+
+Test(plausibility, a_reference_seen_elsewhere_judges_a_first_fix)
+{
+	/* the player was seen elsewhere 10 m away 50 ms ago: its first fix here is a jump */
+	cr_assert_not(plaus_seen(1, 50, 10000, 0, 0));
+	cr_assert_not(plaus_seen(1, 100, 10000, 0, 0),
+		      "and still, 100 ms on: nothing here excuses it");
+	cr_assert(plaus_seen(1, 100, 300, 50, 0), "300 mm from where it was seen, 50 ms on");
+	/* now this arbiter's own reference is (300, 100 ms) */
+	cr_assert(plaus(1, 150, 600, 0));
+}
+
+Test(plausibility, the_newer_of_the_two_references_judges)
+{
+	cr_assert(plaus(2, 0, 0, 0)); /* own: (0, 0 ms) */
+	/* seen elsewhere at 5 m 1 s later: 5.3 m 50 ms on from there is plausible, although it is
+	 * 5.3 m from the own reference (1.05 s at 8 m/s = 8.4 m: plausible from both) */
+	cr_assert(plaus_seen(2, 1050, 5300, 1000, 5000));
+	/* seen at 0 m at 2 s; a fix at 1.6 m at 2.1 s is 0.8 m too far from it, although the own
+	 * reference (5.3 m, 1.05 s) would allow 8.4 m */
+	cr_assert_not(plaus_seen(2, 2100, 1600, 2000, 0));
+	/* an older reference seen elsewhere changes nothing: own (5.3 m, 1.05 s) judges */
+	cr_assert(plaus_seen(2, 1100, 5600, 0, -20000));
+	cr_assert_not(plaus_seen(2, 1100, 6000, 0, 6000), "0.7 m in 50 ms");
+}
+
+Test(plausibility, no_reference_seen_is_the_own_one_alone)
+{
+	struct fc_game_fix f = fix_at(3, T0 + 50 * MS, 10000, 0, 0, 1);
+	struct fc_game_ref none = { 0 };
+
+	cr_assert(plaus(3, 0, 0, 0));
+	cr_assert_not(fc_arbiter_plausible_seen(arb, &f, NULL));
+	cr_assert_not(fc_arbiter_plausible_seen(arb, &f, &none));
+}
+
 Test(plausibility, a_player_out_of_range_is_refused)
 {
 	struct fc_game_fix f = fix_at(8, T0, 0, 0, UWB, 1);

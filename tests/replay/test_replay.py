@@ -510,57 +510,65 @@ max_speed_mps = 8
 
 
 def teleport(floord, work, ok):
-    """A tag that jumps 4.3 m into a clue's disc (a spoof, or a tag thrown across the floor)
-    never claims it before a walk could have brought it there: player 0 walks around (18, 2) m,
-    far from every clue, then at 2.0 s its fixes are at the clue (15, 5.12) m; player 1 walks in
-    from 1 m away and reaches it at 2.3 s. Player 1 wins; player 0's first 0.5 s at the clue are
-    implausible (4.3 m at 8 m/s). Before references were kept fresh on every fix, player 0's
-    first fix at the clue was its first near a clue, so plausible: it won. Both places are on
-    the same owner's stripe in every layout here: a jump across owners is judged against the
-    player's last fix on the clue owner's stripe (docs/game.md 4)."""
+    """A tag that jumps into a clue's disc (a spoof, or a tag thrown across the floor) never
+    claims it before a walk could have brought it there: player 0 walks around a place far
+    from every clue, then at 2.0 s its fixes are at the clue (15, 5.12) m; player 1 walks in
+    from 1 m away and reaches it at 2.3 s. Player 1 wins; player 0's first fixes at the clue
+    are implausible. Two places, in three layouts (one owner, and two owners whose stripes
+    meet at x = 10.24 m):
+    - (18, 2) m, 4.3 m away, on the clue owner's stripe: implausible for 0.53 s at 8 m/s.
+      Before references were kept fresh on every fix, player 0's first fix at the clue was
+      its first near a clue, so plausible: it won.
+    - (3, 2) m, 12.3 m away, on the other owner's stripe: implausible for 1.5 s. Before the
+      owners shared their references, the clue's owner had never seen player 0, so its first
+      fix there was plausible and won with two owners (docs/game.md 4)."""
     fx = os.path.join(work, "fixtures")
     os.makedirs(fx, exist_ok=True)
     harness.mkcapture.main(["--write-fixtures", fx, "--players", "4", "--gateways", "2"])
     roster, keys = os.path.join(fx, "roster.csv"), os.path.join(fx, "gateways.keys")
     tag = {p: t for t, p, _, _ in harness.mkcapture.load_roster(roster)}
     cx, cy, seconds = 15000, 5120, 4.0
-    fixes = {0: [], 1: []}
-    for k in range(int(seconds * 20)):
-        t = k * 50_000 + 1_000
-        if t < 2_000_000:  # player 0: walking slowly around (18, 2) m
-            x0, y0 = 18000 + (k % 10) * 20, 2000
-        else:  # then, at once, on the clue: 4.3 m in 50 ms
-            x0, y0 = cx + 10, cy
-        f = min(t, 2_300_000) / 2_300_000  # player 1: from 1 m left of the clue
-        x1, y1 = cx - 1000 + round(960 * f), cy
-        for g, (p, x, y) in enumerate(((0, x0, y0), (1, x1, y1))):
-            fixes[g].append((t + g * 300, dict(tag_id=tag[p], x_mm=x, y_mm=y, z_mm=1100,
-                                               err_mm=20, quality=90, flags=0x02,
-                                               fix_seq=k + 1)))
-    cap = os.path.join(work, "teleport.pcap")
-    n_fixes = write_fix_capture(cap, keys, fixes, seconds)
     layout = os.path.join(work, "teleport.layout")
     with open(layout, "w") as f:
         f.write(TELEPORT_LAYOUT)
-    split = harness.split_by_gateway(cap, 2, os.path.join(work, "teleport.q"))
-    for name in ("rtc", "2rx-2owners"):
-        floor = os.path.join(work, f"teleport-{name}.ini")
-        nq = game_floor(floor, roster, keys, layout, name)
-        out = os.path.join(work, f"teleport-{name}.out.pcap")
-        _, rep, _ = harness.run_floord(floord, floor, [cap] if nq == 1 else split, out, work,
-                                       "teleport-" + name)
-        s, _ = harness.decode(out)
-        cl = s["final_state"]["claims"]
-        ok(len(cl) == 1 and cl[0]["winner"] == 1,
-           f"{name}: the player who walked in wins, not the one who jumped in", cl)
-        # at the clue from 2.00 s: 4.3 m from the last plausible fix at 1.95 s needs
-        # (4320 - 4 * 28) / 8 mm/ms = 0.53 s; 20 fixes a second
-        ok(rep["game"]["implausible"] >= 10,
-           f"{name}: the jumping tag's fixes were flagged implausible", rep["game"])
-        ok(rep["owners"]["applied"] + rep["owners"]["older"] + rep["owners"]["duplicates"]
-           == n_fixes and rep["drops"]["total"] == 0,
-           f"{name}: the flagged fixes still moved the player on the map (positions are not "
-           "the game's business)", rep["owners"])
+    for place, (wx, wy) in (("same-stripe", (18000, 2000)), ("across-owners", (3000, 2000))):
+        fixes = {0: [], 1: []}
+        for k in range(int(seconds * 20)):
+            t = k * 50_000 + 1_000
+            if t < 2_000_000:  # player 0: walking slowly around (wx, wy)
+                x0, y0 = wx + (k % 10) * 20, wy
+            else:  # then, at once, on the clue
+                x0, y0 = cx + 10, cy
+            f = min(t, 2_300_000) / 2_300_000  # player 1: from 1 m left of the clue
+            x1, y1 = cx - 1000 + round(960 * f), cy
+            for g, (p, x, y) in enumerate(((0, x0, y0), (1, x1, y1))):
+                fixes[g].append((t + g * 300, dict(tag_id=tag[p], x_mm=x, y_mm=y, z_mm=1100,
+                                                   err_mm=20, quality=90, flags=0x02,
+                                                   fix_seq=k + 1)))
+        cap = os.path.join(work, f"teleport-{place}.pcap")
+        n_fixes = write_fix_capture(cap, keys, fixes, seconds)
+        split = harness.split_by_gateway(cap, 2, os.path.join(work, f"teleport-{place}.q"))
+        outs = {}
+        for name in ("rtc", "1rx-2owners", "2rx-2owners"):
+            floor = os.path.join(work, f"teleport-{place}-{name}.ini")
+            nq = game_floor(floor, roster, keys, layout, name)
+            out = os.path.join(work, f"teleport-{place}-{name}.out.pcap")
+            _, rep, _ = harness.run_floord(floord, floor, [cap] if nq == 1 else split, out, work,
+                                           f"teleport-{place}-{name}")
+            s, _ = harness.decode(out)
+            cl = s["final_state"]["claims"]
+            outs[name] = cl
+            ok(len(cl) == 1 and cl[0]["winner"] == 1,
+               f"{place} {name}: the player who walked in wins, not the one who jumped in", cl)
+            # 20 fixes a second: at least half a second of them
+            ok(rep["game"]["implausible"] >= 10,
+               f"{place} {name}: the jumping tag's fixes were flagged implausible", rep["game"])
+            ok(rep["owners"]["applied"] + rep["owners"]["older"] + rep["owners"]["duplicates"]
+               == n_fixes and rep["drops"]["total"] == 0,
+               f"{place} {name}: the flagged fixes still moved the player on the map "
+               "(positions are not the game's business)", rep["owners"])
+        ok(outs["rtc"] == outs["1rx-2owners"] == outs["2rx-2owners"],
+           f"{place}: the same claim, contenders and times in every layout", outs)
 
 
 def claims_setup(work, players=96, seconds=6, seed=5):
