@@ -678,7 +678,8 @@ fc_client_next_deadline(const struct fc_client *c)
 	for (uint32_t i = 0; i < c->n_req; i++)
 		if (c->req[i].deadline < d)
 			d = c->req[i].deadline;
-	if (c->closing && c->close_deadline < d)
+	/* as closing() does: once synced, the end waits for the requests, not for this */
+	if (c->closing && !c->synced && c->close_deadline < d)
 		d = c->close_deadline;
 	return d;
 }

@@ -1003,6 +1003,39 @@ Test(end_of_session, an_unsynced_end_gives_up_after_a_second, .init = setup_defa
 	cr_assert_not(tc_info().complete);
 }
 
+/*
+ * A late joiner whose snapshot completes in the end's last second asks for what it still lacks.
+ * The wait for the end (1 s) then passes while it is synced, when only the request's deadline
+ * matters: the next deadline is the request's, not the passed end wait, which a caller sleeping
+ * until fc_client_next_deadline() would busy-poll (found by tests/fuzz/fuzz_client).
+ */
+Test(end_of_session, a_recovery_in_the_last_second_leaves_no_deadline_in_the_past,
+     .init = setup_default)
+{
+	unsigned int answered = 0;
+	uint64_t t0;
+
+	srv_begin(&T.s, 0);
+	srv_score(&T.s, 1, 0, 5, 5, 1);
+	lose();
+	cr_assert_eq(tc_feed_buf(T.s.buf, srv_end_of_session(&T.s, 0)), 0);
+	t0 = T.now;
+	T.now = t0 + 950 * MS;
+	srv_snap(&T.s, 3, 0, 1, 0, 1); /* as of event 1: event 1 is missing */
+	srv_state_round(&T.s, 1, FC_ROUND_RUNNING);
+	cr_assert_eq(tc_feed(), 0);
+	cr_assert(tc_info().synced);
+	cr_assert_eq(T.n_req, 1);
+	fc_client_poll(T.c, t0 + 1000 * MS);
+	cr_assert_not(tc_info().ended, "the request may still be answered");
+	cr_assert_eq(fc_client_next_deadline(T.c), t0 + 1050 * MS, "the request's deadline");
+	T.now = t0 + 1010 * MS;
+	tc_answer_all(&answered);
+	cr_assert(tc_info().ended);
+	cr_assert(tc_info().complete);
+	cr_assert_eq(score_of(1), 5);
+}
+
 Test(end_of_session, a_new_session_after_the_end_starts_over)
 {
 	cr_assert_eq(tc_feed_buf(T.s.buf, srv_end_of_session(&T.s, 0)), 0);
