@@ -179,6 +179,7 @@ session_start(struct fc_client *c, uint32_t sid)
 	c->rt_stopped = false;
 	c->next_ev = 0;
 	c->known_ev = 0;
+	c->high_ev = 0;
 	c->feed_up = false;
 	c->st.sessions++;
 	recover(c, FC_CLIENT_R_LATE_JOIN);
@@ -246,6 +247,9 @@ apply(struct fc_client *c, const struct fc_dl_msg *m)
 	fc__state_apply_event(c, m);
 	c->st.events_applied++;
 	c->next_ev = m->event_seq + 1;
+	if (c->next_ev <= c->high_ev)
+		return; /* applied again over an older snapshot: told once already */
+	c->high_ev = c->next_ev;
 	notify(c, FC_CLIENT_N_EVENT, m->event_seq, m);
 }
 

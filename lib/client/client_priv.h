@@ -126,6 +126,10 @@ struct fc_client {
 	bool dirty;      /* something changed since the gaps were last looked at */
 	uint64_t next_ev;
 	uint64_t known_ev;
+	/* 1 + the highest event_seq applied in this session: an event below it applied again
+	 * (after a snapshot older than what was applied) is neither notified nor added to the
+	 * claims history again */
+	uint64_t high_ev;
 	struct fc__evbuf buf;
 	struct fc__request req[FC__CLIENT_MAX_PENDING];
 	uint32_t n_req;

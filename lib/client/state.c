@@ -148,6 +148,10 @@ clue_get(struct fc_client *c, struct fc__tables *t, uint32_t clue_id)
 	uint32_t i = clue_lower_bound(t, clue_id);
 	struct fc_client_clue *k;
 
+	if (clue_id == 0) { /* clue ids start at 1 (docs/protocol.md): not from floord */
+		c->st.out_of_range++;
+		return NULL;
+	}
 	if (i < t->n_clues && t->clues[i].clue_id == clue_id)
 		return &t->clues[i];
 	if (t->n_clues == c->p.max_clues) {
@@ -178,7 +182,8 @@ clue_state(struct fc_client *c, struct fc__tables *t, const struct fc_dl_msg *m)
 	k->y_cm = cs.y_cm;
 	k->radius_mm = cs.radius_mm;
 	k->state = cs.state;
-	k->winner = cs.winner;
+	/* as the header promises: no winner unless CLAIMED, whatever a forged message says */
+	k->winner = cs.state == FC_CLIENT_CLUE_CLAIMED ? cs.winner : FC_CLIENT_PLAYER_NONE;
 	k->located = true;
 }
 
@@ -239,6 +244,8 @@ claim(struct fc_client *c, struct fc__tables *t, const struct fc_dl_msg *m)
 		if (!k->located)
 			k->points = cc.points;
 	}
+	if (m->event_seq < c->high_ev)
+		return; /* in the history already: applied again over an older snapshot */
 	if (c->n_claims == c->p.max_claims) {
 		c->claim_head = (c->claim_head + 1) % c->p.max_claims;
 		c->n_claims--;

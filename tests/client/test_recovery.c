@@ -703,6 +703,36 @@ Test(refusal, too_old_recovers_from_the_snapshot_loop)
 	cr_assert_eq(tc_info().next_event_seq, 2);
 }
 
+Test(refusal, events_applied_again_over_an_older_snapshot_are_told_once)
+{
+	struct fc_rt_request r;
+	unsigned int answered = 0, told = 0;
+
+	/* claim 1 applied (event 1), then event 2 lost and refused: back to the snapshot loop */
+	srv_begin(&T.s, 0);
+	srv_claim(&T.s, 17, 3, 1, 2, 1);
+	cr_assert_eq(tc_feed(), 0);
+	cr_assert_not_null(fc_client_claim_at(T.c, 0));
+	r = gap_of_one();
+	refuse(&r, FC_RT_REFUSED_TOO_OLD);
+	cr_assert_not(tc_info().synced);
+	/* the next snapshot is older than what was applied: as of event 1, before the claim */
+	srv_snap(&T.s, 2, 0, 1, 0, 1);
+	srv_state_round(&T.s, 1, FC_ROUND_RUNNING);
+	cr_assert_eq(tc_feed(), 0);
+	cr_assert(tc_info().synced);
+	cr_assert_eq(tc_info().next_event_seq, 1);
+	tc_answer_all(&answered); /* events 1 and 2, by retransmit */
+	cr_assert_eq(tc_info().next_event_seq, 3);
+	cr_assert_not_null(fc_client_claim_at(T.c, 0));
+	cr_assert_null(fc_client_claim_at(T.c, 1), "the claim is in the history once");
+	for (unsigned int i = 0; i < T.n_note; i++)
+		told += T.note[i].kind == FC_CLIENT_N_EVENT && T.note[i].event_seq == 1;
+	cr_assert_eq(told, 1, "event 1 is notified once");
+	cr_assert_eq(score_of(1), 1, "event 2 (a score) is applied and notified");
+	cr_assert_eq(T.note[T.n_note - 1].event_seq, 2);
+}
+
 Test(refusal, too_many_and_not_yet_recover_from_the_snapshot_loop_too)
 {
 	struct fc_rt_request r = gap_of_one();
@@ -1051,6 +1081,21 @@ Test(end_of_session, a_new_session_after_the_end_starts_over)
 /* ---- malformed ----------------------------------------------------------------------------- */
 
 TestSuite(malformed, .init = setup_default, .fini = tc_teardown);
+
+Test(malformed, a_clue_0_is_refused_and_an_open_clue_has_no_winner, .init = setup_joined)
+{
+	struct fc_client_clue k;
+
+	srv_begin(&T.s, 0);
+	srv_clue(&T.s, 0, 10, 10, FC_CLIENT_CLUE_OPEN, FC_CLIENT_PLAYER_NONE);
+	srv_clue(&T.s, 5, 10, 10, FC_CLIENT_CLUE_OPEN, 7);
+	cr_assert_eq(tc_feed(), 0);
+	cr_assert_eq(fc_client_clue(T.c, 0, &k), -ENOENT, "clue ids start at 1");
+	cr_assert_eq(tc_stats().out_of_range, 1);
+	cr_assert_eq(fc_client_clue(T.c, 5, &k), 0);
+	cr_assert_eq(k.winner, FC_CLIENT_PLAYER_NONE, "no winner unless CLAIMED");
+	cr_assert_eq(tc_info().next_event_seq, 3, "both events are numbered and passed");
+}
 
 Test(malformed, every_drop_reason_is_counted_and_changes_nothing)
 {
