@@ -10,6 +10,9 @@
 
 #include "fc_gateways.h"
 
+/* Longest line of the keys file, its LF aside: a key line with a long comment fits. */
+#define KEYS_LINE_MAX 510u
+
 struct fc_gw_table *
 fc_gw_table_create(void)
 {
@@ -123,18 +126,37 @@ fail(char *err, size_t err_len, int rc, const char *path, unsigned int line, con
 	return rc;
 }
 
-/* Parses an unsigned number (decimal, or hex with 0x) that fits max. */
+/*
+ * Parses an unsigned number up to max: decimal digits (leading zeros do not mean octal) or, if
+ * hex_digits is not 0, 0x or 0X and 1 to hex_digits hex digits (docs/protocol.md 3.9). No sign
+ * and no white space: strtoull() would take both, and read "010" as 8.
+ */
 static int
-parse_uint(const char *s, uint64_t max, uint64_t *out)
+parse_uint(const char *s, uint64_t max, unsigned int hex_digits, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	unsigned int base = 10, n = 0;
+	uint64_t v = 0;
 
-	if (*s == '-' || *s == '+' || *s == '\0')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno != 0 || *end != '\0' || v > max)
+	if (hex_digits != 0 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s != '\0'; s++, n++) {
+		unsigned int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned int)(*s - '0');
+		else if (base == 16 && isxdigit((unsigned char)*s))
+			d = (unsigned int)(tolower((unsigned char)*s) - 'a' + 10);
+		else
+			return -EINVAL;
+		if (base == 16 && n == hex_digits)
+			return -EINVAL;
+		v = v * base + d;
+		if (v > max)
+			return -EINVAL;
+	}
+	if (n == 0)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -143,8 +165,10 @@ parse_uint(const char *s, uint64_t max, uint64_t *out)
 int
 fc_gw_table_load_keys(struct fc_gw_table *t, const char *path, char *err, size_t err_len)
 {
-	char line[512];
 	unsigned int lineno = 0;
+	char *line = NULL;
+	size_t line_cap = 0;
+	ssize_t got;
 	int rc = 0;
 	FILE *f;
 
@@ -152,17 +176,24 @@ fc_gw_table_load_keys(struct fc_gw_table *t, const char *path, char *err, size_t
 	if (f == NULL)
 		return fail(err, err_len, -errno, path, 0, "cannot open: %s", strerror(errno));
 
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while ((got = getline(&line, &line_cap, f)) != -1) {
 		char *fields[5], *save = NULL, *tok;
 		uint8_t key[FC_MAC_MAX_KEY_LEN];
 		uint64_t gw_id, key_id;
 		unsigned int alg, nf = 0;
-		size_t key_len;
+		size_t key_len, len = (size_t)got;
 
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			rc = fail(err, err_len, -EINVAL, path, lineno, "line longer than %zu bytes",
-				  sizeof(line) - 2);
+		/* a C string would end at it: the rest of the line would be ignored unseen */
+		if (strlen(line) != len) {
+			rc = fail(err, err_len, -EINVAL, path, lineno, "NUL byte in the line");
+			break;
+		}
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		if (len > KEYS_LINE_MAX) {
+			rc = fail(err, err_len, -EINVAL, path, lineno, "line longer than %u bytes",
+				  KEYS_LINE_MAX);
 			break;
 		}
 		tok = strchr(line, '#');
@@ -179,14 +210,16 @@ fc_gw_table_load_keys(struct fc_gw_table *t, const char *path, char *err, size_t
 				  nf < 4 ? "fewer" : "more");
 			break;
 		}
-		if (parse_uint(fields[0], UINT32_MAX, &gw_id) != 0) {
+		if (parse_uint(fields[0], UINT32_MAX, 8, &gw_id) != 0) {
 			rc = fail(err, err_len, -EINVAL, path, lineno,
-				  "gateway_id '%s': expected a number 0..4294967295", fields[0]);
+				  "gateway_id '%s': expected a number 0..4294967295, decimal or 0x "
+				  "and 1 to 8 hex digits",
+				  fields[0]);
 			break;
 		}
-		if (parse_uint(fields[1], UINT8_MAX, &key_id) != 0) {
+		if (parse_uint(fields[1], UINT8_MAX, 0, &key_id) != 0) {
 			rc = fail(err, err_len, -EINVAL, path, lineno,
-				  "key_id '%s': expected a number 0..255", fields[1]);
+				  "key_id '%s': expected a decimal number 0..255", fields[1]);
 			break;
 		}
 		alg = fc_mac_alg_from_name(fields[2]);
@@ -225,7 +258,9 @@ fc_gw_table_load_keys(struct fc_gw_table *t, const char *path, char *err, size_t
 	}
 	if (rc == 0 && ferror(f))
 		rc = fail(err, err_len, -EIO, path, lineno, "read error");
-	sodium_memzero(line, sizeof(line));
+	if (line != NULL)
+		sodium_memzero(line, line_cap);
+	free(line);
 	fclose(f);
 	return rc;
 }

@@ -89,6 +89,55 @@ Test(gateways, refuses_bad_lines_naming_file_and_line)
 		       -ENOSPC, ":5: gateway 7 has more than 4 keys");
 }
 
+/*
+ * docs/protocol.md 3.9: gateway_id is decimal ("leading zeros do not mean octal") or 0x and 1 to
+ * 8 hex digits; key_id is decimal. strtoull(, 0) read "010" as 8, refused "08", took "0x1" as a
+ * key_id, a sign or white space after a \v. Found by tests/fuzz/fuzz_keys
+ * (regressions/keys/leading-zeros-read-as-octal).
+ */
+Test(gateways, numbers_are_decimal_or_0x_hex_as_documented)
+{
+	struct fc_gw_table *t = fc_gw_table_create();
+	char err[256] = "";
+	const char *p = write_keys("010 010 siphash24 " SK "\n"
+				   "08 09 siphash24 " SK "\n"
+				   "0XfF 0 siphash24 " SK "\n"
+				   "0x0000000C 0 siphash24 " SK "\n");
+
+	cr_assert_eq(fc_gw_table_load_keys(t, p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(t->n, 4);
+	cr_assert_not_null(fc_gw_table_lookup(t, 10), "010 is gateway 10, not 8");
+	cr_assert_not_null(fc_gateway_key(fc_gw_table_lookup(t, 10), 10), "and key 10");
+	cr_assert_not_null(fc_gateway_key(fc_gw_table_lookup(t, 8), 9));
+	cr_assert_not_null(fc_gw_table_lookup(t, 255));
+	cr_assert_not_null(fc_gw_table_lookup(t, 12));
+	fc_gw_table_free(t);
+
+	assert_refused("0x1 0x1 siphash24 " SK "\n", -EINVAL, ":1: key_id '0x1'");
+	assert_refused("0x000000001 1 siphash24 " SK "\n", -EINVAL, ":1: gateway_id '0x000000001'");
+	assert_refused("0x 1 siphash24 " SK "\n", -EINVAL, ":1: gateway_id '0x'");
+	assert_refused("7 +1 siphash24 " SK "\n", -EINVAL, ":1: key_id '+1'");
+	assert_refused("\v-0 1 siphash24 " SK "\n", -EINVAL, ":1: gateway_id '\v-0'");
+}
+
+/* A NUL byte is refused, not taken as the end of the line (found by tests/fuzz/fuzz_keys). */
+Test(gateways, a_nul_byte_is_refused)
+{
+	static const char text[] = "7 1 siphash24 " SK "\n8 1 siphash24 " SK "\0 junk";
+	struct fc_gw_table *t = fc_gw_table_create();
+	char err[256] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/fc-keys-XXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	cr_assert_eq(fc_gw_table_load_keys(t, path, err, sizeof(err)), -EINVAL, "%s", err);
+	cr_assert_not_null(strstr(err, ":2: NUL byte"), "%s", err);
+	fc_gw_table_free(t);
+}
+
 Test(gateways, refuses_missing_file)
 {
 	struct fc_gw_table *t = fc_gw_table_create();
