@@ -193,6 +193,7 @@ fc_roster_load(const char *path, struct fc_roster_entry **entries, uint32_t *n, 
 	bool first = true;
 	char *line = NULL;
 	size_t line_cap = 0;
+	ssize_t got;
 	FILE *f;
 	int rc = 0;
 
@@ -207,11 +208,18 @@ fc_roster_load(const char *path, struct fc_roster_entry **entries, uint32_t *n, 
 		fclose(f);
 		return fc__fail(err, err_len, -ENOMEM, "%s: out of memory", path);
 	}
-	while (getline(&line, &line_cap, f) != -1) {
+	while ((got = getline(&line, &line_cap, f)) != -1) {
 		struct fc_roster_entry e;
-		char *s = trim(line);
+		char *s;
 
 		lineno++;
+		/* the C string would end at it, and the rest of the line be ignored unseen */
+		if (strlen(line) != (size_t)got) {
+			rc = fc__fail(err, err_len, -EINVAL, "%s:%u: NUL byte in the line", path,
+				      lineno);
+			break;
+		}
+		s = trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (first) {

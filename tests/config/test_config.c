@@ -715,6 +715,26 @@ Test(roster, bad_fields_are_refused_with_their_line)
 			      ":2: tag_id 'tag_id'");
 }
 
+/* Found by tests/fuzz/fuzz_roster (regressions/roster/nul-byte-hides-the-rest-of-a-line). */
+Test(roster, a_nul_byte_is_refused)
+{
+	static const char text[] = "1,0,0\n2,1,1\0,junk\n3,2,2\n";
+	struct fc_roster_entry *e = (void *)1;
+	uint32_t n = 1;
+	char err[FC_CFG_ERR_MAX] = "";
+	const char *path = in_dir("nul.csv");
+	FILE *f = fopen(path, "w");
+
+	/* the line would load as "2,1,1", what follows the NUL ignored unseen */
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	fclose(f);
+	cr_assert_eq(fc_roster_load(path, &e, &n, err, sizeof(err)), -EINVAL, "%s", err);
+	cr_assert_null(e);
+	cr_assert_eq(n, 0);
+	cr_assert_not_null(strstr(err, "/nul.csv:2: NUL byte"), "%s", err);
+}
+
 Test(roster, capacity_defaults_to_the_highest_player_and_may_only_grow)
 {
 	struct fc_config cfg;
