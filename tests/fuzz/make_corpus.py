@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Seed corpora of the fuzz suite, made from the wire test vectors at build time.
+"""Seed corpora of the fuzz suite, made at build time from the wire vectors and committed files.
 
 The vectors (tests/wire/vectors/NAME.hex: hex bytes, space-separated, 16 a line) are valid
 frames and packets, the best starting points for the mutator; they may change with the codec,
-so the seeds are regenerated from them at every build rather than kept as binary copies.
+so the seeds are regenerated from them at every build rather than kept as binary copies. The
+operators' files (clue layouts, rosters, keys files, floor files and drivers-cfg profiles) are
+seeded from the examples and fixtures committed in the tree, and from edge cases written here.
 
-  make_corpus.py --vectors DIR --regressions DIR --out DIR --stamp FILE --depfile FILE
+  make_corpus.py --vectors DIR --source-root DIR --regressions DIR --out DIR --stamp FILE
+                 --depfile FILE
 
 writes, under --out:
   seeds/uplink/NAME, seeds/downlink/NAME  one binary file a vector (up_* to uplink; dl_* and
@@ -17,10 +20,17 @@ writes, under --out:
                                           and duplicated, lost packets with retransmit replies,
                                           refusals and timeouts, snapshots in parts, a new
                                           session, an end of session with events missing)
+  seeds/layout/NAME                       FILE_SEEDS' layouts (deploy/examples) and LAYOUT_EDGES
+  seeds/roster/NAME                       the rosters (deploy/examples, tests/replay/golden) and
+                                          ROSTER_EDGES
+  seeds/keys/NAME                         the keys files (idem) and KEYS_EDGES
+  seeds/floor/NAME                        the floor files, their paths to the companions
+                                          fuzz_floor.c writes (keys.txt, roster.csv, layout.txt,
+                                          profile.ini); the drivers-cfg profiles; FLOOR_EDGES
   seeds/*/regression-NAME                 the inputs kept in --regressions/<harness>/ (earlier
                                           crashes); seeds/ is rewritten from scratch every time
-  corpus/uplink/, corpus/downlink/,       created if absent, never emptied: libFuzzer writes the
-  corpus/client/                          inputs it finds into the first corpus directory, so
+  corpus/<harness>/                       created if absent, never emptied: libFuzzer writes the
+                                          inputs it finds into the first corpus directory, so
                                           they accumulate here from run to run
   artifacts/                              where the tests point -artifact_prefix (crash-*)
 
@@ -36,7 +46,8 @@ import struct
 import sys
 
 CODEC_TARGETS = ("uplink", "downlink")
-TARGETS = CODEC_TARGETS + ("client",)
+FILE_TARGETS = ("layout", "roster", "keys", "floor")
+TARGETS = CODEC_TARGETS + ("client",) + FILE_TARGETS
 ROUTES = {"up_": ("uplink",), "dl_": ("downlink",), "rt_": ("downlink",)}
 HEX_BYTE = re.compile(r"^[0-9a-fA-F]{2}$")
 
@@ -343,6 +354,138 @@ def client_seeds(vectors):
     return seeds
 
 
+# ---- the operators' files: committed examples and fixtures, and edge cases -------------------
+
+# harness -> files of the tree (relative to --source-root); a directory takes its *.ini
+FILE_SEEDS = {
+    "layout": ["deploy/examples/layout-demo.txt", "deploy/examples/scenario-demo-clues.txt"],
+    "roster": ["deploy/examples/roster-demo.csv", "tests/replay/golden/roster.csv"],
+    "keys": ["deploy/examples/keys-demo.txt", "tests/replay/golden/gateways.keys"],
+    "floor": ["deploy/examples/floor-demo.ini", "deploy/examples/floor.ini.example",
+              "tests/replay/golden/floor.ini", "deploy/examples/scenario-demo.ini",
+              "drivers-cfg"],
+}
+
+# A floor file's paths, pointed at the companions fuzz_floor.c writes beside its input.
+FLOOR_PATHS = {"keys": "keys.txt", "file": "roster.csv", "layout": "layout.txt",
+               "profile": "profile.ini", "journal": "journal.bin", "socket": "ctl.sock"}
+FLOOR_PATH_LINE = re.compile(r"^(\s*)(" + "|".join(FLOOR_PATHS) + r")(\s*=\s*)([^;\r\n]*)",
+                             re.MULTILINE)
+
+HK = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+SK = "000102030405060708090a0b0c0d0e0f"
+
+LAYOUT_EDGES = {
+    # docs/game.md's example
+    "doc_example": "# round 2\npolicy = probability\nthreshold = 0.9\ndwell = 2\nsettle_ms = 100\n"
+                   "radius_mm = 60          # for clues that leave their radius empty\n\n"
+                   "17,1234,5678,,50\n18,4000,2500,80,20,30   # respawns\n3,0,655350,100,10\n",
+    "every_setting": "policy = probability\nsigma_k = 2.5\nthreshold = .999999\ndwell = 8\n"
+                     "dwell_gap_ms = 500\nsettle_ms = 10000\nmax_speed_mps = 100\n"
+                     "tie_break = distance_then_player\nradius_mm = 65535\n"
+                     "4294967295,655350,655350,65535,1000000,86400\n1,0,0,1,0,0\n",
+    "crlf_tabs": "policy = conservative\r\n\tsigma_k\t=\t1\t\r\n 5 , 10 , 20 , , 7 , \r\n",
+    "no_final_lf": "policy=distance\n1,1,1,1,1",
+    "duplicate_id": "policy = distance\n1,0,0,,1\n2,0,0,,1\n1,5,5,,1\n",
+    "setting_after_clue": "policy = distance\n1,0,0,,1\nsettle_ms = 5\n",
+    "no_policy": "1,0,0,,1\n",
+    "no_clues": "policy = distance\n# nothing\n",
+    "nul_byte": "policy = distance\n1,0,\0,,1\n",
+    "out_of_range": "policy = distance\n1,655351,0,,1\n",
+    "empty": "",
+}
+
+ROSTER_EDGES = {
+    "doc_like": "tag_id,player,team,name\n0xa4c100000005,0,0,ann\n0XA4C100000006,1,0,bob\n"
+                "42,2,1\n  18446744073709551615 , 65534 , 65534 , twenty-three characters\n",
+    "crlf_comments": "# players\r\n\r\n1,0,0,x\r\n   # indented comment\r\n2,1,0,y # not a comment\r\n",
+    "no_final_lf": "1,0,0",
+    "dup_tag": "0x10,0,0\n16,1,0\n",
+    "dup_player": "1,3,0\n2,3,1\n",
+    "too_many_fields": "1,0,0,a,b\n",
+    "bad_name": "1,0,0,\"quoted\"\n",
+    "nul_byte": "1,0,0\n2,1,1\0,junk\n",
+    "header_only": "tag_id,player,team,name\n",
+    "empty": "",
+}
+
+KEYS_EDGES = {
+    # docs/protocol.md 3.9's example
+    "doc_example": "# gateway   key  algorithm        key\n"
+                   f"7           1    hmac-sha256-128  {HK}\n"
+                   f"0x8         0    siphash24        {SK}   # a weak gateway\n",
+    "rotation": "".join(f"9 {k} siphash24 {SK}\n" for k in range(4)) +
+                f"0xFFFFFFFF 255 hmac-sha256-128 {HK.upper()}\r\n\t4294967295\t0\tsiphash24\t{SK}\n",
+    "fifth_key": "".join(f"9 {k} siphash24 {SK}\n" for k in range(5)),
+    "duplicate": f"7 1 siphash24 {SK}\n7 1 hmac-sha256-128 {HK}\n",
+    "leading_zeros": f"007 010 siphash24 {SK}\n08 09 siphash24 {SK}\n",
+    "short_key": f"7 1 hmac-sha256-128 {SK}\n",
+    "no_final_lf": f"1 1 siphash24 {SK}",
+    "nul_byte": f"1 1 siphash24 {SK}\0 junk\n",
+    "empty": "",
+}
+
+FLOOR_EDGES = {
+    "minimal": "[uplink]\nkeys = keys.txt\n[roster]\nfile = roster.csv\n[port]\nprofile = profile.ini\n",
+    "every_key": "[floor]\nwidth_m = 655.35\nheight_m = 0.001\ncell_mm = 65536\ntick_ms = 10000\n"
+                 "[uplink]\nudp_port = 1\nlocal_ip = 10.0.0.1\nclock_bound_ms = 0\nkeys = keys.txt\n"
+                 "[downlink]\ngroup = 224.0.0.1\nport = 65535\nsrc_port = 1\nretransmit_port = 0\n"
+                 "ttl = 255\nsession_id = 4294967295\ndead_band_mm = 655350\nrefresh_ms = 60000\n"
+                 "stale_ms = 3600000\nsnapshot_ms = 60000\n"
+                 "[roster]\nfile = roster.csv\ncapacity = 65535\n"
+                 "[game]\nlayout = layout.txt\njournal = journal.bin\nauto_start = no\n"
+                 "[control]\nsocket = ctl.sock\n"
+                 "[lcores]\nrx = 0, 1,2\nowners = 3,4\ntx = 127\nring_size = 1048576\n"
+                 "[port]\nprofile = profile.ini ; the companion\n",
+    "escaped_semicolon": "[uplink]\r\nkeys = keys.txt\r\n[roster]\r\nfile = roster.csv\r\n"
+                         "[port]\r\nprofile = profile.ini\r\n[eal]\r\nargs = a\\;b\r\n",
+    "hash_comment": "# not a comment here\n[uplink]\nkeys = keys.txt\n",
+    "profile_all": "[profile]\nname = every key\npmd = net_ring\n[queues]\nrx = 2\ntx = 2\n"
+                   "rx_desc = 16384\ntx_desc = 64\n[mempool]\nmbufs = 32896\ncache = 512\n"
+                   "[offloads]\nrss = yes\nrx_timestamp = no\n[port]\nmtu = 1428\n"
+                   "[eal]\nargs = --no-huge\n",
+    "capacity_low": "[uplink]\nkeys = keys.txt\n[roster]\nfile = roster.csv\ncapacity = 3\n"
+                    "[port]\nprofile = profile.ini\n",
+    "empty": "",
+}
+
+EDGES = {"layout": LAYOUT_EDGES, "roster": ROSTER_EDGES, "keys": KEYS_EDGES, "floor": FLOOR_EDGES}
+
+
+def floor_seed(text):
+    """A floor file's paths pointed at fuzz_floor.c's companions (profiles are kept as they are)."""
+    if "[uplink]" not in text:
+        return text
+    return FLOOR_PATH_LINE.sub(lambda m: m.group(1) + m.group(2) + m.group(3) +
+                               FLOOR_PATHS[m.group(2)], text)
+
+
+def file_seeds(root, deps):
+    """harness -> {name: bytes}: FILE_SEEDS read from root, the edge cases; deps gets the
+    files and directories read."""
+    out = {t: {} for t in FILE_TARGETS}
+    for t, rels in FILE_SEEDS.items():
+        for rel in rels:
+            path = os.path.join(root, rel)
+            if os.path.isdir(path):
+                deps.append(path)
+                paths = [os.path.join(path, f) for f in sorted(os.listdir(path))
+                         if f.endswith(".ini")]
+            else:
+                paths = [path]
+            for p in paths:
+                with open(p, "rb") as f:
+                    data = f.read()
+                deps.append(p)
+                if t == "floor":
+                    data = floor_seed(data.decode("utf-8")).encode("utf-8")
+                out[t][re.sub(r"[^A-Za-z0-9._-]", "_", os.path.relpath(p, root))] = data
+    for t, edges in EDGES.items():
+        for name, text in edges.items():
+            out[t]["edge_" + name] = text.encode("utf-8")
+    return out
+
+
 def fresh_dir(path):
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
@@ -355,6 +498,7 @@ def depfile_escape(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vectors", required=True)
+    ap.add_argument("--source-root", required=True)
     ap.add_argument("--regressions", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--stamp", required=True)
@@ -388,6 +532,12 @@ def main():
         with open(os.path.join(args.out, "seeds", "client", name), "wb") as f:
             f.write(data)
         written["client"].append(name)
+
+    for t, seeds in file_seeds(args.source_root, deps).items():
+        for name, data in seeds.items():
+            with open(os.path.join(args.out, "seeds", t, name), "wb") as f:
+                f.write(data)
+            written[t].append(name)
 
     for t in TARGETS:
         src = os.path.join(args.regressions, t)
