@@ -49,14 +49,7 @@
 #include "fc_client.h"
 #include "fc_downlink.h"
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: expectation failed: %s\n", __FILE__, __LINE__,     \
-				#cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 #define HDR_LEN 5u
 #define REC_LEN 3u /* u16 length, u8 step */
@@ -100,21 +93,7 @@ static struct {
 	uint64_t stamp[1u + UINT8_MAX]; /* each player's position packet_seq then (0: unheard) */
 } F;
 
-/* Written through a volatile so that no load of the library's output can be optimised away. */
-static volatile uint8_t sink;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-consume(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc ^= b[i];
-	sink ^= acc;
-}
 
 /* FNV-1a over a field's value (fields one by one: structs have padding). */
 static void

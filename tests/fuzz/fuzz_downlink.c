@@ -16,34 +16,12 @@
 
 #include "fc_downlink.h"
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: expectation failed: %s\n", __FILE__, __LINE__,     \
-				#cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 /* Bigger than any version-1 template (SNAPSHOT_PART, 40 bytes), as a receiver's union would be. */
 #define MSG_BUF_LEN 64u
 
-/* Written through a volatile so that no load of the codec's output can be optimised away. */
-static volatile uint8_t sink;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Reads every byte of p[0, n). */
-static void
-consume(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc ^= b[i];
-	sink ^= acc;
-}
 
 static void
 read_entries(const struct fc_dl_msg *m)

@@ -20,26 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: expectation failed: %s\n", __FILE__, __LINE__,     \
-				#cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
-/* As CHECK, with the refusal or the value that broke the promise printed too. */
-#define CHECK_MSG(cond, ...)                                                                       \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: expectation failed: %s: ", __FILE__, __LINE__,     \
-				#cond);                                                            \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 /* floord's error buffers are FC_CFG_ERR_MAX (512) bytes; this one is exact-size on the heap. */
 #define FUZZ_ERR_LEN 512u

@@ -21,14 +21,7 @@
 #include "fc_mac.h"
 #include "fc_uplink.h"
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: expectation failed: %s\n", __FILE__, __LINE__,     \
-				#cond);                                                            \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
+#include "fuzz_check.h"
 
 /* The receiver of the test vectors (tests/wire/vectors.h), so the seed frames verify. */
 #define GW_HMAC        7u
@@ -42,23 +35,8 @@
 
 static struct fc_gw_table *table;
 
-/* Written through a volatile so that no load of the codec's output can be optimised away. */
-static volatile uint8_t sink;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Reads every byte of p[0, n): a record copied out of the frame is then fully checked. */
-static void
-consume(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc ^= b[i];
-	sink ^= acc;
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
