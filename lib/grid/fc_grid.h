@@ -293,16 +293,10 @@ fc_pos_newer(const struct fc_pos *a, const struct fc_pos *b)
 }
 
 /*
- * Copies the players of an owner's dirty list for tick into out (n_players entries) and returns
- * how many, or -1 if the list no longer holds that tick (the reader fell behind: full scan).
- * Only valid once the owner has completed the tick.
- */
-int32_t fc_owner_dirty_read(const struct fc_owner_state *o, uint64_t tick, uint16_t *out);
-
-/*
- * The same list, marked in the bitmap bits (bit p % 64 of word p / 64, n_players bits) rather
- * than copied: returns how many players it held, or -1 as above, in which case some of its bits
- * may be set and the caller is expected to mark every player.
+ * Marks the players of an owner's dirty list for tick in the bitmap bits (bit p % 64 of word
+ * p / 64, n_players bits) and returns how many it held, or -1 if the list no longer holds that
+ * tick (the reader fell behind), in which case some of its bits may be set and the caller is
+ * expected to mark every player (a full scan). Only valid once the owner has completed the tick.
  */
 int32_t fc_owner_dirty_mark(const struct fc_owner_state *o, uint64_t tick, uint64_t *bits);
 

@@ -57,27 +57,6 @@ fc_owner_state_free(struct fc_owner_state *o)
 }
 
 int32_t
-fc_owner_dirty_read(const struct fc_owner_state *o, uint64_t tick, uint16_t *out)
-{
-	const struct fc_dirty_list *d = &o->dirty[tick % FC_GRID_DIRTY_TICKS];
-	uint32_t sn, n;
-	uint64_t t;
-
-	do {
-		sn = rte_seqcount_read_begin(&d->sc);
-		t = d->tick;
-		n = __atomic_load_n(&d->n, __ATOMIC_ACQUIRE);
-	} while (rte_seqcount_read_retry(&d->sc, sn));
-	if (t != tick)
-		return t == UINT64_MAX || t < tick ? 0 : -1; /* never written for tick: empty */
-	memcpy(out, d->players, (size_t)n * sizeof(*out));
-	/* A reuse of the list while we copied shows as a changed sequence. */
-	if (rte_seqcount_read_retry(&d->sc, sn))
-		return -1;
-	return (int32_t)n;
-}
-
-int32_t
 fc_owner_dirty_mark(const struct fc_owner_state *o, uint64_t tick, uint64_t *bits)
 {
 	const struct fc_dirty_list *d = &o->dirty[tick % FC_GRID_DIRTY_TICKS];

@@ -204,12 +204,20 @@ Test(owner_state, outcome_is_independent_of_arrival_order)
 	}
 }
 
+/* The players of o's dirty list for tick, as TX reads them: marked in a cleared bitmap. */
+static int32_t
+marked(const struct fc_owner_state *o, uint64_t tick, uint64_t bits[4])
+{
+	memset(bits, 0, 4 * sizeof(*bits));
+	return fc_owner_dirty_mark(o, tick, bits);
+}
+
 Test(owner_state, dirty_set_lists_each_changed_player_once_per_tick)
 {
 	struct fc_owner_state *o = state_new(100);
-	uint16_t out[100];
+	uint64_t bits[4];
+	const uint64_t first4[4] = { 0xF, 0, 0, 0 }, p50[4] = { UINT64_C(1) << 50, 0, 0, 0 };
 	struct fc_fix_rec r;
-	int32_t n;
 
 	for (uint32_t i = 0; i < 10; i++) {
 		r = fix((uint16_t)(i % 4), 100 + i, i + 1, 0, 7);
@@ -217,55 +225,54 @@ Test(owner_state, dirty_set_lists_each_changed_player_once_per_tick)
 	}
 	r = fix(50, 10, 1, 0, 8);
 	fc_owner_apply(o, &r);
-	n = fc_owner_dirty_read(o, 7, out);
-	cr_assert_eq(n, 4);
-	cr_assert_eq(out[0], 0);
-	cr_assert_eq(out[3], 3);
-	cr_assert_eq(fc_owner_dirty_read(o, 8, out), 1);
-	cr_assert_eq(out[0], 50);
+	cr_assert_eq(marked(o, 7, bits), 4, "players 0..3, once each");
+	cr_assert_arr_eq(bits, first4, sizeof(bits));
+	cr_assert_eq(marked(o, 8, bits), 1);
+	cr_assert_arr_eq(bits, p50, sizeof(bits));
 	/* A tick nobody touched is empty, not lost. */
-	cr_assert_eq(fc_owner_dirty_read(o, 9, out), 0);
+	cr_assert_eq(marked(o, 9, bits), 0);
 	/* An older fix does not dirty the player. */
 	r = fix(50, 5, 2, 0, 9);
 	cr_assert_eq(fc_owner_apply(o, &r), FC_APPLY_OLDER);
-	cr_assert_eq(fc_owner_dirty_read(o, 9, out), 0);
+	cr_assert_eq(marked(o, 9, bits), 0);
 	state_free(o);
 }
 
 Test(owner_state, reused_dirty_list_is_reported_lost)
 {
 	struct fc_owner_state *o = state_new(10);
-	uint16_t out[10];
+	uint64_t bits[4];
+	const uint64_t p1[4] = { 2, 0, 0, 0 };
 	struct fc_fix_rec r = fix(1, 1, 1, 0, 3);
 
 	fc_owner_apply(o, &r);
 	r = fix(1, 2, 2, 0, 3 + FC_GRID_DIRTY_TICKS); /* the same list, a later tick */
 	fc_owner_apply(o, &r);
-	cr_assert_eq(fc_owner_dirty_read(o, 3, out), -1, "the reader must fall back to a scan");
-	cr_assert_eq(fc_owner_dirty_read(o, 3 + FC_GRID_DIRTY_TICKS, out), 1);
+	cr_assert_eq(marked(o, 3, bits), -1, "the reader must fall back to a scan");
+	cr_assert_eq(marked(o, 3 + FC_GRID_DIRTY_TICKS, bits), 1);
+	cr_assert_arr_eq(bits, p1, sizeof(bits));
 	state_free(o);
 }
 
-/* TX marks the dirty players in its bitmap straight from the list: the same players. */
-Test(owner_state, dirty_mark_sets_the_bits_dirty_read_lists)
+/* TX marks the dirty players in its bitmap straight from the list: exactly the changed ones. */
+Test(owner_state, dirty_mark_sets_the_bits_of_the_changed_players)
 {
 	struct fc_owner_state *o = state_new(200);
 	uint64_t bits[4] = { 0 }, want[4] = { 0 };
-	uint16_t out[200];
 	struct fc_fix_rec r;
-	int32_t n;
+	int32_t n = 0;
 
 	for (uint32_t i = 0; i < 60; i++) {
-		r = fix((uint16_t)((i * 37) % 200), 100 + i, i + 1, 0, 5);
+		uint16_t p = (uint16_t)((i * 37) % 200);
+
+		r = fix(p, 100 + i, i + 1, 0, 5);
 		fc_owner_apply(o, &r);
+		n += (want[p >> 6] & (UINT64_C(1) << (p & 63))) == 0;
+		want[p >> 6] |= UINT64_C(1) << (p & 63);
 	}
-	n = fc_owner_dirty_read(o, 5, out);
-	cr_assert_gt(n, 0);
-	for (int32_t i = 0; i < n; i++)
-		want[out[i] >> 6] |= UINT64_C(1) << (out[i] & 63);
 	cr_assert_eq(fc_owner_dirty_mark(o, 5, bits), n);
 	cr_assert_arr_eq(bits, want, sizeof(bits));
-	/* Empty for a tick nobody touched; -1 once the list was reused, as dirty_read says. */
+	/* Empty for a tick nobody touched; -1 once the list was reused. */
 	cr_assert_eq(fc_owner_dirty_mark(o, 6, bits), 0);
 	r = fix(1, 1000, 1000, 0, 5 + FC_GRID_DIRTY_TICKS);
 	fc_owner_apply(o, &r);
