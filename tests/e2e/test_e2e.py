@@ -164,7 +164,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "live"))
 sys.path.insert(0, os.path.join(HERE, "..", "replay"))
 sys.path.insert(0, os.path.join(HERE, "..", "wire"))
 import harness  # noqa: E402
-from test_live import eos_repeats, stop_proc, tail  # noqa: E402  (the live test's helpers)
+from test_live import (  # noqa: E402  (the live test's helpers)
+    LineReader, Skip, eos_repeats, remove_namespaces, run, stop_proc, tail)
 
 SKIP, FAIL = 77, 1
 
@@ -391,18 +392,6 @@ def role_relay(a):
 # Processes, namespaces
 # ------------------------------------------------------------------------------------------
 
-class Skip(Exception):
-    pass
-
-
-def run(cmd, check=True, timeout=20, input=None):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=timeout, input=input)
-    if check and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
-    return p
-
-
 def nft_ruleset(port):
     """--loss-via nft: the bridge's forward chain drops LOSS_PCT % of the IPv4 UDP frames it
     forwards out of port (toward B), at random, counting what it saw and what it dropped."""
@@ -582,43 +571,7 @@ class Topology:
         return None
 
     def remove(self):
-        """Deleting a namespace deletes its interfaces, and a veth goes with its peer."""
-        problems = []
-        for ns in reversed(self.made_ns):
-            p = run(["ip", "netns", "del", ns], check=False)
-            if p.returncode != 0:
-                problems.append(f"ip netns del {ns}: {p.stderr.strip()}")
-        left = [ns for ns in self.made_ns if os.path.exists(f"/var/run/netns/{ns}")]
-        if left:
-            problems.append(f"namespaces left: {left}")
-        ours = re.compile(rf"^fc{self.pid}(br|[fgabmlpq]s?)(@|$)")
-        left = [x for x in run(["ip", "-br", "link"], check=False).stdout.split()
-                if ours.match(x)]
-        if left:
-            problems.append(f"interfaces left in the root namespace: {left}")
-        return problems
-
-
-class LineReader:
-    """A child's stdout lines, read with a deadline."""
-
-    def __init__(self, proc):
-        self.proc, self.buf, self.lines = proc, b"", []
-
-    def wait_for(self, token, deadline):
-        while token not in self.lines:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.2))
-            if r:
-                chunk = os.read(self.proc.stdout.fileno(), 4096)
-                if not chunk:
-                    return token in self.lines
-                self.buf += chunk
-                *done, self.buf = self.buf.split(b"\n")
-                self.lines += [x.decode(errors="replace").strip() for x in done]
-        return True
+        return remove_namespaces(self.made_ns, rf"^fc{self.pid}(br|[fgabmlpq]s?)(@|$)")
 
 
 def load_json(path, what):

@@ -277,9 +277,9 @@ class Skip(Exception):
     pass
 
 
-def run(cmd, check=True, timeout=10):
+def run(cmd, check=True, timeout=20, input=None):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=timeout)
+                       timeout=timeout, input=input)
     if check and p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
     return p
@@ -348,21 +348,26 @@ class Topology:
                 raise RuntimeError(f"{ns} has a default route: {routes!r}")
 
     def remove(self):
-        """Deleting a namespace deletes its interfaces, and a veth goes with its peer."""
-        problems = []
-        for ns in reversed(self.made_ns):
-            p = run(["ip", "netns", "del", ns], check=False)
-            if p.returncode != 0:
-                problems.append(f"ip netns del {ns}: {p.stderr.strip()}")
-        left = [ns for ns in self.made_ns if os.path.exists(f"/var/run/netns/{ns}")]
-        if left:
-            problems.append(f"namespaces left: {left}")
-        ours = re.compile(rf"^fc{os.getpid()}[fgc]s?(@|$)")
-        links = run(["ip", "-br", "link"], check=False).stdout.split()
-        left = [x for x in links if ours.match(x)]
-        if left:
-            problems.append(f"interfaces left in the root namespace: {left}")
-        return problems
+        return remove_namespaces(self.made_ns, rf"^fc{os.getpid()}[fgc]s?(@|$)")
+
+
+def remove_namespaces(made_ns, ours):
+    """Deletes the namespaces made_ns (a namespace takes its interfaces, and a veth goes with
+    its peer); returns what was left behind: namespaces, and root-namespace interfaces whose
+    name matches the regex ours."""
+    problems = []
+    for ns in reversed(made_ns):
+        p = run(["ip", "netns", "del", ns], check=False)
+        if p.returncode != 0:
+            problems.append(f"ip netns del {ns}: {p.stderr.strip()}")
+    left = [ns for ns in made_ns if os.path.exists(f"/var/run/netns/{ns}")]
+    if left:
+        problems.append(f"namespaces left: {left}")
+    links = run(["ip", "-br", "link"], check=False).stdout.split()
+    left = [x for x in links if re.match(ours, x)]
+    if left:
+        problems.append(f"interfaces left in the root namespace: {left}")
+    return problems
 
 
 def write_config(d, source_root, iface):
