@@ -216,19 +216,10 @@ def reference_claim(capture, roster, keys, clue=(10240, 5120, 150), settle_ns=10
     are those whose first qualifying fix is within the settle window of the earliest."""
     import math
 
-    import fcpcap
-    import ref_codec as rc
-
-    gws = mkcapture_keys(keys)
     tag_player = {t: p for t, p, _, _ in harness.mkcapture.load_roster(roster)}
-    windows, first = {}, {}
-    for _, data in fcpcap.PcapReader(capture):
-        info, _ = fcpcap.parse_udp_frame(data)
-        try:
-            f = rc.receive_uplink(info["payload"], gws, windows)
-        except (rc.WireError, TypeError):
-            continue
-        if f["hdr"]["msg_type"] != 1:
+    first = {}
+    for _, _, _, f in uplink_frames(capture, keys):
+        if f is None or f["hdr"]["msg_type"] != 1:
             continue
         for r in f["records"]:
             p = tag_player.get(r["tag_id"])
@@ -247,6 +238,23 @@ def reference_claim(capture, roster, keys, clue=(10240, 5120, 150), settle_ns=10
 
 def mkcapture_keys(path):
     return harness.mkcapture.receiver_keys(harness.mkcapture.load_keys(path))
+
+
+def uplink_frames(capture, keys):
+    """(ts, data, info, frame) for every frame of capture, in order: frame as ref_codec's
+    receiver decodes it (one replay window per gateway across the capture), None if it refuses
+    it."""
+    import fcpcap
+    import ref_codec as rc
+
+    gws, windows = mkcapture_keys(keys), {}
+    for ts, data in fcpcap.PcapReader(capture):
+        info, _ = fcpcap.parse_udp_frame(data)
+        try:
+            fr = rc.receive_uplink(info["payload"], gws, windows)
+        except (rc.WireError, TypeError):
+            fr = None
+        yield ts, data, info, fr
 
 
 def claims(floord, work, ok):
@@ -702,19 +710,11 @@ ADDED, REMOVED = 60, 70  # players who do not converge on the clue (mkcapture: 4
 def tag_fixes(capture, keys, tags):
     """Per tag of tags, the absolute tick (capture time // 50 ms) of every fix floord accepts,
     by ref_codec's receiver; and the first frame's tick."""
-    import fcpcap
-    import ref_codec as rc
-
-    gws, windows, out, first = mkcapture_keys(keys), {}, {t: [] for t in tags}, None
-    for ts, data in fcpcap.PcapReader(capture):
+    out, first = {t: [] for t in tags}, None
+    for ts, _, _, f in uplink_frames(capture, keys):
         tick = ts // 50_000_000
         first = tick if first is None else first
-        info, _ = fcpcap.parse_udp_frame(data)
-        try:
-            f = rc.receive_uplink(info["payload"], gws, windows)
-        except (rc.WireError, TypeError):
-            continue
-        if f["hdr"]["msg_type"] != 1:
+        if f is None or f["hdr"]["msg_type"] != 1:
             continue
         for r in f["records"]:
             if r["tag_id"] in out:
@@ -1042,16 +1042,11 @@ def skew_capture(src, dst, keys, gateway, skew_ns):
     import fcpcap
     import ref_codec as rc
 
-    gws = mkcapture_keys(keys)
     raw = harness.mkcapture.load_keys(keys)
-    windows = {}
     with open(dst, "wb") as f:
         w = fcpcap.PcapWriter(f, nanosecond=False)
-        for ts, data in fcpcap.PcapReader(src):
-            info, _ = fcpcap.parse_udp_frame(data)
-            try:
-                fr = rc.receive_uplink(info["payload"], gws, windows)
-            except (rc.WireError, TypeError):
+        for ts, data, info, fr in uplink_frames(src, keys):
+            if fr is None:
                 w.write(ts, data)
                 continue
             hdr = dict(fr["hdr"])
