@@ -51,11 +51,10 @@ ninja -C "$BUILD" app/floord/floord app/floorgen/floorgen >/dev/null
 FLOORD=$BUILD/app/floord/floord
 FLOORGEN=$BUILD/app/floorgen/floorgen
 
-"$FLOORGEN" --write-fixtures "$WORK/fx" --players 400 --gateways 8 --mac siphash >/dev/null
+. perf/lib.sh
+fc_fixtures fx 400 8 siphash
 gen() { # out players scenario
-	"$FLOORGEN" --out "$1" --roster "$WORK/fx/roster.csv" --keys "$WORK/fx/gateways.keys" \
-		--players "$2" --gateways 8 --rate 20 --seconds "$SECONDS_CAP" --mac siphash \
-		--scenario "$3" --seed 7 --no-check >/dev/null
+	fc_capture "$1" fx "$2" 20 "$SECONDS_CAP" siphash 8 --scenario "$3" --seed 7
 }
 gen "$WORK/walk400.pcap" 400 normal
 gen "$WORK/walk128.pcap" 128 normal
@@ -77,28 +76,10 @@ gen "$WORK/crowd128.pcap" 128 crowded
 # One clue at the floor's centre, where floorgen's crowded players converge and stay.
 printf 'policy = distance\nsettle_ms = 100\n1,10000,5000,200,50,1\n' >"$WORK/centre.layout"
 
-floor() { # out layout journal(or -)
-	cat >"$1" <<EOF
-[floor]
-width_m = 20
-height_m = 10
-[uplink]
-local_ip = 198.18.0.1
-keys = $WORK/fx/gateways.keys
-[downlink]
-session_id = 1
-[game]
+floor() { # out layout journal(or -): RX and the owner on lcore 0, TX on lcore 1
+	fc_floor "$1" fx 0 0 1 "" "[game]
 layout = $2
-$([ "$3" != - ] && echo "journal = $3")
-[roster]
-file = $WORK/fx/roster.csv
-[lcores]
-rx = 0
-owners = 0
-tx = 1
-[port]
-profile = $TOP/drivers-cfg/net_pcap.ini
-EOF
+$([ "$3" != - ] && echo "journal = $3")"
 }
 floor "$WORK/claims-nojournal.ini" "$WORK/grid.layout" -
 # The journal on this machine's disk (its fdatasync is the group commit's cost), and on a tmpfs

@@ -29,43 +29,14 @@ FLOORD=$BUILD/app/floord/floord
 FLOORGEN=$BUILD/app/floorgen/floorgen
 mkdir -p "$WORK" perf/results
 
-fixtures() { # name players
-	[ -f "$WORK/$1/roster.csv" ] || "$FLOORGEN" --write-fixtures "$WORK/$1" --players "$2" \
-		--gateways 16 --mac siphash >/dev/null
-}
-capture() { # out fixtures players rate seconds gateways
-	[ -f "$1" ] || "$FLOORGEN" --out "$1" --roster "$WORK/$2/roster.csv" \
-		--keys "$WORK/$2/gateways.keys" --players "$3" --rate "$4" --seconds "$5" \
-		--mac siphash --gateways "$6" --no-check >/dev/null
-}
-floor() { # out fixtures
-	cat >"$1" <<EOF
-[floor]
-width_m = 20
-height_m = 10
-[uplink]
-local_ip = 198.18.0.1
-keys = $WORK/$2/gateways.keys
-[downlink]
-session_id = 1
-[roster]
-file = $WORK/$2/roster.csv
-[lcores]
-rx = 0
-owners = 0
-tx = 0
-ring_size = 65536
-[port]
-profile = $PWD/drivers-cfg/net_pcap.ini
-EOF
-}
+. perf/lib.sh
 
-fixtures p65k 65535
-fixtures p400 400
-capture "$WORK/big.pcap" p65k 65535 30 0.5 16
-capture "$WORK/small.pcap" p400 400 20 3 8
-floor "$WORK/big.ini" p65k
-floor "$WORK/small.ini" p400
+fc_fixtures p65k 65535 16 siphash
+fc_fixtures p400 400 16 siphash
+fc_capture "$WORK/big.pcap" p65k 65535 30 0.5 siphash 16
+fc_capture "$WORK/small.pcap" p400 400 20 3 siphash 8
+fc_floor "$WORK/big.ini" p65k 0 0 0 65536
+fc_floor "$WORK/small.ini" p400 0 0 0 65536
 
 [ -f "$OUT" ] || echo "tag,workload,stage,instr_per_fix,instructions,fixes,commit" >"$OUT"
 grep -v "^$TAG," "$OUT" >"$OUT.tmp" || true

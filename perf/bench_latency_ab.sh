@@ -20,42 +20,14 @@ OUT=perf/results/latency_ab.csv
 mkdir -p "$WORK" perf/results
 [ -f "$OUT" ] || echo "run,binary,workload,p50_us,p99_us,p999_us,max_us" >"$OUT"
 
-fixtures() { # name players mac
-	[ -f "$WORK/$1/roster.csv" ] || "$FLOORGEN" --write-fixtures "$WORK/$1" --players "$2" \
-		--gateways 16 --mac "$3" >/dev/null
-}
-capture() { # out fixtures players rate seconds mac gateways
-	[ -f "$1" ] || "$FLOORGEN" --out "$1" --roster "$WORK/$2/roster.csv" \
-		--keys "$WORK/$2/gateways.keys" --players "$3" --rate "$4" --seconds "$5" --mac "$6" \
-		--gateways "$7" --no-check >/dev/null
-}
-floor() { # out fixtures
-	cat >"$1" <<EOF
-[floor]
-width_m = 20
-height_m = 10
-[uplink]
-local_ip = 198.18.0.1
-keys = $WORK/$2/gateways.keys
-[downlink]
-session_id = 1
-[roster]
-file = $WORK/$2/roster.csv
-[lcores]
-rx = 0
-owners = 0
-tx = 0
-ring_size = 65536
-[port]
-profile = $PWD/drivers-cfg/net_pcap.ini
-EOF
-}
-fixtures p400h 400 hmac
-fixtures p65k 65535 siphash
-capture "$WORK/p400-hmac.pcap" p400h 400 20 60 hmac 8
-capture "$WORK/p65k.pcap" p65k 65535 30 10 siphash 16
-floor "$WORK/p400h.ini" p400h
-floor "$WORK/p65k.ini" p65k
+. perf/lib.sh
+
+fc_fixtures p400h 400 16 hmac
+fc_fixtures p65k 65535 16 siphash
+fc_capture "$WORK/p400-hmac.pcap" p400h 400 20 60 hmac 8
+fc_capture "$WORK/p65k.pcap" p65k 65535 30 10 siphash 16
+fc_floor "$WORK/p400h.ini" p400h 0 0 0 65536
+fc_floor "$WORK/p65k.ini" p65k 0 0 0 65536
 
 stamp=$(date -u +%Y-%m-%dT%H:%M)
 for i in $(seq 1 "$REPEAT"); do

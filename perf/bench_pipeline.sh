@@ -41,53 +41,24 @@ FLOORGEN=$BUILD/app/floorgen/floorgen
 mkdir -p "$WORK" perf/results
 
 # ---- workloads ------------------------------------------------------------------------------
-fixtures() { # name players mac
-	[ -f "$WORK/$1/roster.csv" ] || "$FLOORGEN" --write-fixtures "$WORK/$1" --players "$2" \
-		--gateways 16 --mac "$3" >/dev/null
-}
-capture() { # out fixtures players rate seconds mac gateways
-	[ -f "$1" ] || "$FLOORGEN" --out "$1" --roster "$WORK/$2/roster.csv" \
-		--keys "$WORK/$2/gateways.keys" --players "$3" --rate "$4" --seconds "$5" --mac "$6" \
-		--gateways "$7" --no-check >/dev/null
-}
-floor() { # out fixtures layout(rx owners tx) ring
-	cat >"$1" <<EOF
-[floor]
-width_m = 20
-height_m = 10
-[uplink]
-local_ip = 198.18.0.1
-keys = $WORK/$2/gateways.keys
-[downlink]
-session_id = 1
-[roster]
-file = $WORK/$2/roster.csv
-[lcores]
-rx = $3
-owners = $4
-tx = $5
-ring_size = $6
-[port]
-profile = $PWD/drivers-cfg/net_pcap.ini
-EOF
-}
+. perf/lib.sh
 
 secs_small=3
 secs_big=10
 [ $quick -eq 1 ] && secs_big=2
-fixtures p400s 400 siphash
-fixtures p400h 400 hmac
-fixtures p65k 65535 siphash
-capture "$WORK/p400-hmac.pcap" p400h 400 20 60 hmac 8
-capture "$WORK/p400-cg-siphash.pcap" p400s 400 20 $secs_small siphash 8
-capture "$WORK/p400-cg-hmac.pcap" p400h 400 20 $secs_small hmac 8
-capture "$WORK/p65k.pcap" p65k 65535 30 $secs_big siphash 16
+fc_fixtures p400s 400 16 siphash
+fc_fixtures p400h 400 16 hmac
+fc_fixtures p65k 65535 16 siphash
+fc_capture "$WORK/p400-hmac.pcap" p400h 400 20 60 hmac 8
+fc_capture "$WORK/p400-cg-siphash.pcap" p400s 400 20 $secs_small siphash 8
+fc_capture "$WORK/p400-cg-hmac.pcap" p400h 400 20 $secs_small hmac 8
+fc_capture "$WORK/p65k.pcap" p65k 65535 30 $secs_big siphash 16
 for lay in rtc two; do
 	for fx in p400s p400h p65k; do
 		if [ $lay = rtc ]; then
-			floor "$WORK/$fx-$lay.ini" $fx 0 0 0 65536
+			fc_floor "$WORK/$fx-$lay.ini" $fx 0 0 0 65536
 		else
-			floor "$WORK/$fx-$lay.ini" $fx 0 0 1 65536
+			fc_floor "$WORK/$fx-$lay.ini" $fx 0 0 1 65536
 		fi
 	done
 done
